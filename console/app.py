@@ -1,0 +1,76 @@
+"""The application factory: extensions, blueprints, error handlers, security, CLI."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from console import database
+from console.config import load_config
+from console.extensions import csrf, db, htmx, login_manager, migrate
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the console. ``config`` overrides the environment (tests, the demo command)."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path, config))
+    _configure_logging(app)
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_security(app)
+    _register_errorhandlers(app)
+    _register_templates(app)
+    _register_cli(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True,
+                     render_item=database.render_item)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from console.blueprints import api, auth, health, orders, queues
+
+    for module in (api, auth, health, queues, orders):
+        app.register_blueprint(module.bp)
+    csrf.exempt(api.bp)  # bearer-token API: no cookies, no CSRF
+
+
+def _register_security(app: Flask) -> None:
+    from console import security
+
+    security.init_app(app)
+
+
+def _register_errorhandlers(app: Flask) -> None:
+    from console import errors
+
+    errors.init_app(app)
+
+
+def _register_templates(app: Flask) -> None:
+    from console import templating
+
+    templating.init_app(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from console import cli
+
+    for command in cli.APP_COMMANDS:
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""One blueprint per area; endpoints are named ``area.verb``."""

@@ -1,0 +1,151 @@
+"""The applicant portal's JSON API (DESIGN.md, "The portal API": a contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from console.domain.calendar import utcnow
+from console.domain.workflow import Action, State
+from console.errors import error_response
+from console.extensions import db
+from console.models import OrderEvent
+from console.services import orders as order_service
+from console.services.actors import Actor
+from console.services.errors import Invalid, ServiceError
+from console.services.findings import current_findings
+from console.services.rules import load_rules
+from console.services.tokens import authenticate
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        token = authenticate(value.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            return error_response(401, "缺少或无效的 API 令牌（Authorization: Bearer <token>）",
+                                  headers={"WWW-Authenticate": 'Bearer realm="icp-console"'})
+        g.api_actor = Actor.portal(token.name)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def json_body() -> dict:
+    """The request's JSON object; 400 for malformed JSON, 413 past the size limit."""
+    try:
+        data = request.get_json(force=False, silent=False)
+    except RequestEntityTooLarge:
+        raise
+    except BadRequest:
+        raise ServiceError("请求体不是有效的 JSON") from None
+    if data is None:
+        raise ServiceError("请求体必须是 JSON（Content-Type: application/json）")
+    if not isinstance(data, dict):
+        raise ServiceError("请求体必须是 JSON 对象")
+    return data
+
+
+@bp.errorhandler(ServiceError)
+def service_error(exc: ServiceError):
+    db.session.rollback()
+    return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
+
+
+@bp.post("/orders")
+@token_required
+def create_order():
+    """A submitted order enters 初审; idempotent on order_no."""
+    order, created = order_service.submit(json_body(), g.api_actor)
+    return progress(order), 201 if created else 200
+
+
+@bp.post("/orders/<order_no>/resubmit")
+@token_required
+def resubmit_order(order_no: str):
+    """A corrected order after 退回 or 管局驳回."""
+    order = order_service.resubmit(order_no, json_body(), g.api_actor)
+    return progress(order)
+
+
+@bp.post("/orders/<order_no>/abandon")
+@token_required
+def abandon_order(order_no: str):
+    """The applicant abandons (放弃备案)."""
+    return progress(order_service.terminate(order_no, Action.ABANDON, g.api_actor))
+
+
+@bp.post("/orders/<order_no>/revoke")
+@token_required
+def revoke_order(order_no: str):
+    """The applicant withdraws (撤销备案)."""
+    return progress(order_service.terminate(order_no, Action.REVOKE, g.api_actor))
+
+
+@bp.post("/orders/<order_no>/sms-verified")
+@token_required
+def sms_verified(order_no: str):
+    """The MIIT SMS verification was completed by the applicant."""
+    raw = json_body().get("verified_at")
+    try:
+        verified_at = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        verified_at = None
+    if verified_at is None or verified_at.tzinfo is None:
+        raise Invalid("字段无效", fields={"verified_at": ["必填，ISO-8601 格式，带时区"]}) from None
+    if verified_at > utcnow():
+        raise Invalid("字段无效", fields={"verified_at": ["核验时间不能晚于当前时间"]})
+    return progress(order_service.sms_verified(order_no, verified_at, g.api_actor))
+
+
+@bp.get("/orders/<order_no>")
+@token_required
+def get_order(order_no: str):
+    """Progress: state, stage, due date, history, result and current findings."""
+    return progress(order_service.get_order(order_no))
+
+
+def progress(order):
+    events = db.session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+    ).all()
+    history = [
+        {"at": e.at.isoformat(), "action": e.action, "from": e.from_state, "to": e.to_state,
+         "reasons": e.reasons, "note": e.note}
+        for e in events if e.to_state is not None
+    ]
+    findings = [f.as_dict() for f in current_findings(order, load_rules())]
+    return jsonify({
+        "order_no": order.order_no,
+        "kind": order.kind,
+        "province": order.province,
+        "state": order.state,
+        "state_label": State(order.state).label,
+        "version": order.version,
+        "submitted_at": order.submitted_at.isoformat(),
+        "stage_entered_at": order.stage_entered_at.isoformat(),
+        "due_at": order.due_at.isoformat() if order.due_at else None,
+        "due_estimated": order.due_estimated,
+        "history": history,
+        "result": _result(order, history),
+        "findings": findings,
+    })
+
+
+def _result(order, history: list[dict]) -> dict | None:
+    if order.state == State.APPROVED:
+        return {"outcome": "approved", "filing_number": order.result_filing_number}
+    if order.state in (State.RETURNED, State.BUREAU_REJECTED) and history:
+        last = history[-1]
+        return {"outcome": order.state, "reasons": last["reasons"], "note": last["note"]}
+    if order.state in (State.ABANDONED, State.REVOKED):
+        return {"outcome": order.state}
+    return None

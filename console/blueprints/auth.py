@@ -1,0 +1,61 @@
+"""Sign in and out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from console.auth import public
+from console.forms.auth import EmptyForm, LoginForm
+from console.safe_redirect import safe_next
+from console.services import accounts
+from console.templating import render
+
+bp = Blueprint("auth", __name__)
+
+
+def _home() -> str:
+    return url_for("queues.initial_review")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    """The sign-in page; one message for unknown user and wrong password."""
+    form = LoginForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(safe_next(request.args.get("next"), _home()))
+        form.next.data = request.args.get("next", "")
+    status, message = 200, None
+    if form.validate_on_submit():
+        try:
+            user = accounts.sign_in(form.username.data, form.password.data, request.remote_addr or "")
+        except accounts.Throttled as exc:
+            status, message = 429, exc.message
+            headers = {"Retry-After": str(exc.retry_after)}
+            return render("auth/login.html", "auth/_login_form.html", status=status, headers=headers,
+                          form=form, message=message)
+        except accounts.BadCredentials as exc:
+            status, message = 200, exc.message
+        else:
+            session.clear()  # a new session at sign-in
+            login_user(user)
+            now = datetime.now(UTC).timestamp()
+            session["started"] = session["seen"] = now
+            return redirect(safe_next(form.next.data, _home()))
+    elif request.method == "POST":
+        status = 422
+    return render("auth/login.html", "auth/_login_form.html", status=status, form=form, message=message)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out: ends this and every other session of the user."""
+    EmptyForm().validate_on_submit()  # CSRF is checked globally; the form only documents it
+    accounts.sign_out(current_user, request.remote_addr or "")
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,127 @@
+"""The three work queues, claiming from a row, and 领取下一单."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from console.auth import requires
+from console.extensions import db
+from console.forms.queues import QueueFilterForm
+from console.models import User
+from console.services import orders as order_service
+from console.services import queues as queue_service
+from console.services.actors import Actor
+from console.services.errors import Conflict
+from console.templating import is_fragment_request, render
+
+bp = Blueprint("queues", __name__, url_prefix="/queues")
+
+QUEUES = {
+    "initial-review": "初审",
+    "mailing": "邮寄核对",
+    "bureau": "管局结果",
+}
+
+
+def staff_choices() -> list[tuple[str, str]]:
+    users = db.session.execute(
+        select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name)
+    ).all()
+    return [(str(uid), name) for uid, name in users]
+
+
+def show_queue(queue: str):
+    form = QueueFilterForm(queue, staff_choices(), formdata=request.args)
+    filters = form.to_filter()
+    page = queue_service.queue_page(queue, filters, current_user.id, cursor=request.args.get("after"))
+    context = dict(queue=queue, queue_title=QUEUES[queue], form=form, page=page,
+                   query_args=form.query_args())
+    if is_fragment_request() and request.args.get("after"):
+        return render_template("queues/_rows.html", **context)  # "load more": rows only
+    return render("queues/page.html", "queues/_results.html", **context)
+
+
+@bp.get("/initial-review")
+@requires("work_orders")
+def initial_review():
+    """初审 queue: orders waiting for the initial review, most urgent first."""
+    return show_queue("initial-review")
+
+
+@bp.get("/mailing")
+@requires("work_orders")
+def mailing():
+    """邮寄核对 queue: orders waiting for or in the check of mailed materials."""
+    return show_queue("mailing")
+
+
+@bp.get("/bureau")
+@requires("work_orders")
+def bureau():
+    """管局结果 queue: SMS verification and the bureau's review."""
+    return show_queue("bureau")
+
+
+@bp.get("/counts")
+@requires("work_orders")
+def counts():
+    """The navigation's queue counts (polled, and refreshed on the ordersChanged event)."""
+    return render_template("_nav_counts.html", counts=queue_service.nav_counts(current_user.id))
+
+
+@bp.post("/<queue>/claim-next")
+@requires("work_orders")
+def claim_next(queue: str):
+    """Take the most urgent unassigned order of the queue and open it."""
+    if queue not in QUEUES:
+        abort(404)
+    order = order_service.claim_next(queue, Actor.for_user(current_user))
+    if order is None:
+        target = url_for(f"queues.{queue.replace('-', '_')}", empty="1")
+    else:
+        target = url_for("orders.workspace", order_no=order.order_no)
+    if request.headers.get("HX-Request"):
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+@bp.post("/row/<order_no>/claim")
+@requires("work_orders")
+def claim(order_no: str):
+    """Claim one order from a queue row; the row re-renders with the new assignee."""
+    message, status = None, 200
+    try:
+        order = order_service.claim(order_no, Actor.for_user(current_user))
+    except Conflict as exc:
+        order, message, status = order_service.get_order(order_no), exc.message, 200
+    return _row_response(order, message, status)
+
+
+@bp.post("/row/<order_no>/unclaim")
+@requires("work_orders")
+def unclaim(order_no: str):
+    """Give an order back to the pool."""
+    message = None
+    try:
+        order = order_service.unclaim(order_no, Actor.for_user(current_user))
+    except Conflict as exc:
+        order, message = order_service.get_order(order_no), exc.message
+    return _row_response(order, message, 200)
+
+
+def _row_response(order, message: str | None, status: int):
+    if not request.headers.get("HX-Request"):
+        if message:
+            flash(message, "warning")
+        queue = order_service.queue_of(order.state) or "initial-review"
+        return redirect(url_for(f"queues.{queue.replace('-', '_')}"))
+    queue = order_service.queue_of(order.state)
+    response = make_response(
+        render_template("queues/_row.html", order=order, queue=queue, row_message=message), status
+    )
+    response.headers["HX-Trigger"] = "ordersChanged"
+    return response

@@ -1,0 +1,134 @@
+"""The ``icp-console`` command (a Flask CLI group, so ``flask --app wsgi …`` works as well)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from console.app import create_app
+from console.extensions import db
+
+
+def _create_app():
+    # A local run with no database configured is a demo on the embedded SQLite file.
+    if not os.environ.get("CONSOLE_MODE") and not os.environ.get("CONSOLE_DATABASE_URL"):
+        return create_app({"MODE": "demo"})
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, add_version_option=False,
+                 help="备案审核台: the ICP access-filing review console.")
+
+
+@click.command("seed")
+@click.option("--orders", "count", type=click.IntRange(1, 100_000), default=300, show_default=True)
+@click.option("--random-seed", type=int, default=None, help="Same seed, same data.")
+@with_appcontext
+def seed_command(count: int, random_seed: int | None) -> None:
+    """Create realistic demo orders in every state (with progress)."""
+    from console.services.demo import seed
+
+    with click.progressbar(length=count, label="生成演示订单", file=sys.stderr) as bar:
+        tally = seed(count, random_seed=random_seed, progress=bar.update)
+    click.echo(json.dumps({"created": count, "by_state": tally}, ensure_ascii=False))
+
+
+@click.group("users")
+def users_group() -> None:
+    """Manage console users."""
+
+
+@users_group.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["specialist", "supervisor", "admin"]))
+@click.option("--display-name", default="")
+@with_appcontext
+def users_create(username: str, role: str, display_name: str) -> None:
+    """Create a user; the password is read from stdin (one line)."""
+    from console.services import accounts
+    from console.services.errors import ServiceError
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = accounts.create_user(username, password, role, display_name=display_name)
+    except ServiceError as exc:
+        details = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items())
+        raise click.ClickException(f"{exc.message}{' (' + details + ')' if details else ''}") from None
+    click.echo(f"created user {user.username} ({user.role})")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """API tokens for the applicant portal."""
+
+
+@tokens_group.command("create")
+@click.option("--name", required=True)
+@with_appcontext
+def tokens_create(name: str) -> None:
+    """Print a new API token once (only its hash is stored)."""
+    from console.services.errors import ServiceError
+    from console.services.tokens import create_token
+
+    try:
+        _, plain = create_token(name)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(plain)
+
+
+APP_COMMANDS = [seed_command, users_group, tokens_group]
+
+
+@cli.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--orders", "count", default=300, show_default=True, type=click.IntRange(0, 100_000))
+def demo(host: str, port: int, count: int) -> None:
+    """One command for a new user: database, migrations, demo users and orders, then serve."""
+    app = create_app({"MODE": "demo"})
+    with app.app_context():
+        click.echo(f"数据库：{app.config['SQLALCHEMY_DATABASE_URI']}")
+        upgrade(directory=app.extensions["migrate"].directory)
+        logins = _demo_logins(app)
+        from console.models import Order
+        from console.services.demo import seed
+
+        if count and not db.session.scalar(select(func.count(Order.id))):
+            with click.progressbar(length=count, label="生成演示订单", file=sys.stderr) as bar:
+                seed(count, progress=bar.update)
+    click.echo("")
+    click.echo(f"备案审核台已启动： http://{host}:{port}/")
+    click.echo("演示账号（用户名 / 角色 / 密码）：")
+    for username, (role, password) in logins.items():
+        click.echo(f"  {username:<10} {role:<11} {password}")
+    click.echo("按 Ctrl+C 停止。")
+    app.run(host=host, port=port, use_reloader=False, threaded=True)
+
+
+def _demo_logins(app) -> dict[str, tuple[str, str]]:
+    """Demo users, created once; their passwords are kept in the instance folder (0600)."""
+    from console.services.demo import ensure_demo_users
+
+    path = Path(app.instance_path) / "demo-logins.json"
+    known = json.loads(path.read_text()) if path.exists() else {}
+    created = ensure_demo_users()
+    if created:
+        known.update({k: list(v) for k, v in created.items()})
+        path.write_text(json.dumps(known, ensure_ascii=False, indent=1))
+        path.chmod(0o600)
+    return {k: tuple(v) for k, v in known.items()}
+
+
+def main() -> None:
+    cli.main(prog_name="icp-console")
+
+
+__all__ = ["APP_COMMANDS", "cli", "main"]

@@ -1,0 +1,69 @@
+"""Configuration from the environment, failing fast where a production setting is missing."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """A setting the console cannot start without."""
+
+
+def _flag(name: str, default: str = "off") -> bool:
+    return os.environ.get(name, default).strip().lower() in {"1", "on", "true", "yes"}
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Settings for ``create_app``: environment first, then the caller's ``overrides``.
+
+    ``CONSOLE_MODE`` is ``production`` (default), ``demo`` or ``testing``. Outside demo and testing
+    a missing ``CONSOLE_SECRET_KEY`` is an error; the demo keeps a generated key in the instance
+    folder so that sign-ins survive a restart.
+    """
+    overrides = dict(overrides or {})
+    mode = overrides.pop("MODE", None) or os.environ.get("CONSOLE_MODE", "production")
+    if mode not in {"production", "demo", "testing"}:
+        raise ConfigError(f"CONSOLE_MODE must be production, demo or testing, not {mode!r}")
+    database_url = os.environ.get("CONSOLE_DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "console.sqlite")
+    )
+    secret = os.environ.get("CONSOLE_SECRET_KEY", "")
+    if not secret and "SECRET_KEY" not in overrides:
+        if mode == "production":
+            raise ConfigError(
+                "CONSOLE_SECRET_KEY is not set. Set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or run `icp-console demo` for a local demo."
+            )
+        secret = _instance_secret(instance_path) if mode == "demo" else secrets.token_urlsafe(32)
+    config = {
+        "MODE": mode,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SCHEDULER_ENABLED": _flag("CONSOLE_SCHEDULER"),
+        "SMTP_URL": os.environ.get("CONSOLE_SMTP_URL", ""),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # portal bodies; imports raise it per view
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": mode == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "WTF_CSRF_SSL_STRICT": mode == "production",
+        "TESTING": mode == "testing",
+    }
+    config.update(overrides)
+    return config
+
+
+def _instance_secret(instance_path: str) -> str:
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

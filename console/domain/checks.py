@@ -1,0 +1,375 @@
+"""The 初审 checks (DOMAIN.md, "What 初审 checks"): one function per rule, each returning findings.
+
+Checks read a body-shaped dict (the portal's order body) and a ``CheckContext`` of facts about
+other orders that the service gathers with indexed queries. They never touch the database, so
+each rule can be read and tested on plain data. The ``code`` of a finding is a contract: pages
+carry it as ``data-check`` and the API returns it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import idna
+from email_validator import EmailNotValidError, validate_email
+from stdnum.cn import ric, uscc
+
+from console.domain.order_fields import ORIGINAL_FILING_KEYS, get_path
+from console.domain.provinces import PROVINCES, ProvinceRule
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    severity: str  # error | warning
+    field: str  # dotted path into the order body
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Facts about the world outside the order, gathered by the service."""
+
+    province: ProvinceRule | None = None
+    sms_required: bool = False
+    subject_has_approved: bool = False  # the subject has a successful filing here
+    subject_open_orders: tuple[str, ...] = ()  # other orders of the subject still in progress
+    subject_bureau_orders: tuple[str, ...] = ()  # other orders of the subject in the bureau stage
+    phone_owners: dict[str, tuple[str, ...]] = field(default_factory=dict)  # phone -> other subjects
+
+
+CheckFn = Callable[[dict, CheckContext], list[Finding]]
+CHECKS: dict[str, CheckFn] = {}
+
+
+def check(code: str) -> Callable[[CheckFn], CheckFn]:
+    def register(fn: CheckFn) -> CheckFn:
+        CHECKS[code] = fn
+        return fn
+
+    return register
+
+
+def run_checks(body: dict, context: CheckContext) -> list[Finding]:
+    """Every check's findings, errors first, in the order of DOMAIN.md's table."""
+    findings: list[Finding] = []
+    for fn in CHECKS.values():
+        findings.extend(fn(body, context))
+    return sorted(findings, key=lambda f: f.severity != ERROR)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+#: Mobile segments of virtual operators; MIIT's 12381 texts often do not reach them.
+VIRTUAL_SEGMENTS = ("170", "171", "162", "165", "167")
+HOUSE_NUMBER_RE = re.compile(r"[0-9０-９A-Za-z一二三四五六七八九十百千零〇甲乙丙丁]+\s*(号|室|栋|幢|单元|楼|层)")
+CJK_RE = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
+STATE_ONLY_PREFIXES = ("中国", "中华", "中央", "人民", "人大", "国家")
+STATE_SUBJECT_TYPES = {"government", "institution"}
+#: Second-level suffixes under which names are registered (not a full public suffix list:
+#: the common Chinese ones and a few frequent foreign ones).
+TWO_LEVEL_SUFFIXES = frozenset(
+    {"com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn", "ac.cn", "mil.cn"}
+    | {f"{p}.cn" for p in ("bj", "sh", "tj", "cq", "he", "sx", "nm", "ln", "jl", "hl", "js", "zj", "ah",
+                           "fj", "jx", "sd", "ha", "hb", "hn", "gd", "gx", "hi", "sc", "gz", "yn", "xz",
+                           "sn", "gs", "qh", "nx", "xj")}
+    | {"com.hk", "co.uk", "com.au", "co.jp"}
+)
+
+
+def normalise_phone(value: str) -> str:
+    """Digits (and the landline dash) only; a leading +86 / 0086 is dropped for mobiles."""
+    text = re.sub(r"[\s()（）]", "", value or "")
+    text = re.sub(r"^(\+86|0086)", "", text)
+    return text
+
+
+def is_mobile(value: str) -> bool:
+    return bool(MOBILE_RE.match(normalise_phone(value)))
+
+
+def is_phone(value: str) -> bool:
+    number = normalise_phone(value)
+    return bool(MOBILE_RE.match(number) or LANDLINE_RE.match(number))
+
+
+def domain_forms(name: str) -> tuple[str, str] | None:
+    """(Unicode, punycode) of a domain, or None when it is not a valid host name."""
+    try:
+        ascii_form = idna.encode(name, uts46=True).decode("ascii")
+        unicode_form = idna.decode(ascii_form)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+    labels = ascii_form.split(".")
+    if len(labels) < 2 or not all(labels) or len(ascii_form) > 253:
+        return None
+    tld = labels[-1]
+    if not (tld.isalpha() or tld.startswith("xn--")):
+        return None
+    return unicode_form, ascii_form
+
+
+def registrable_part(ascii_form: str) -> str:
+    labels = ascii_form.split(".")
+    keep = 3 if ".".join(labels[-2:]) in TWO_LEVEL_SUFFIXES else 2
+    return ".".join(labels[-keep:])
+
+
+def _f(code: str, severity: str, path: str, message: str) -> Finding:
+    return Finding(code, severity, path, message)
+
+
+# --- the checks ----------------------------------------------------------------------------
+
+@check("same_province")
+def same_province(body: dict, ctx: CheckContext) -> list[Finding]:
+    cert = get_path(body, "subject.certificate_address.province")
+    mail = get_path(body, "subject.mailing_address.province")
+    if cert and mail and cert != mail:
+        return [_f("same_province", ERROR, "subject.mailing_address.province",
+                   f"证件住所在{cert}，通讯地址在{mail}：两者须在同一省份")]
+    return []
+
+
+@check("house_number")
+def house_number(body: dict, ctx: CheckContext) -> list[Finding]:
+    detail = get_path(body, "subject.mailing_address.detail") or ""
+    if HOUSE_NUMBER_RE.search(detail):
+        return []
+    remark = (get_path(body, "subject.address_remark") or "").strip()
+    if remark:
+        return [_f("house_number", WARNING, "subject.mailing_address.detail",
+                   f"通讯地址没有详细门牌号，备注说明：{remark}")]
+    return [_f("house_number", ERROR, "subject.mailing_address.detail",
+               "通讯地址没有详细门牌号（…号、…室、…栋/幢、…单元、…楼），且未填写备注说明")]
+
+
+@check("contacts")
+def contacts(body: dict, ctx: CheckContext) -> list[Finding]:
+    out = []
+    mobile = get_path(body, "principal.mobile") or ""
+    if not is_mobile(mobile):
+        out.append(_f("contacts", ERROR, "principal.mobile", f"联系方式1「{mobile}」不是有效的大陆手机号码"))
+    for path, label in (("principal.mobile2", "联系方式2"), ("principal.emergency_phone", "应急联系电话")):
+        value = get_path(body, path) or ""
+        if value and not is_phone(value):
+            out.append(_f("contacts", ERROR, path, f"{label}「{value}」不是有效的电话号码"))
+    email = get_path(body, "principal.email") or ""
+    if not email:
+        out.append(_f("contacts", ERROR, "principal.email", "未填写电子邮箱"))
+    else:
+        try:
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError as exc:
+            out.append(_f("contacts", ERROR, "principal.email", f"电子邮箱「{email}」无效：{exc}"))
+    return out
+
+
+@check("sms_mobile")
+def sms_mobile(body: dict, ctx: CheckContext) -> list[Finding]:
+    if not ctx.sms_required:
+        return []
+    mobile = normalise_phone(get_path(body, "principal.mobile") or "")
+    if not MOBILE_RE.match(mobile):
+        return [_f("sms_mobile", ERROR, "principal.mobile",
+                   "该省份需短信核验，验证码只发送到联系方式1，联系方式1必须是手机号码")]
+    if mobile.startswith(VIRTUAL_SEGMENTS):
+        return [_f("sms_mobile", WARNING, "principal.mobile",
+                   f"联系方式1 属虚拟运营商号段（{mobile[:3]}），可能收不到 12381 核验短信")]
+    return []
+
+
+_CONSISTENCY = (
+    ("subject_name", "subject.name"),
+    ("certificate_number", "subject.certificate_number"),
+    ("website_name", "website.name"),
+    ("domains", "website.domains"),
+    ("principal_name", "principal.name"),
+)
+
+
+@check("consistency")
+def consistency(body: dict, ctx: CheckContext) -> list[Finding]:
+    original = body.get("original_filing") or {}
+    severity = ERROR if ctx.province and ctx.province.consistency_required else WARNING
+    if not original:
+        return [_f("consistency", severity, "original_filing", "缺少原备案信息，无法核对一致性")]
+    out = []
+    for key, path in _CONSISTENCY:
+        if key not in original:
+            continue
+        submitted, recorded = get_path(body, path), original[key]
+        if key == "domains":
+            same = sorted(submitted or []) == sorted(recorded)
+            shown_sub, shown_rec = "、".join(submitted or []), "、".join(recorded)
+        else:
+            same = (submitted or "").strip() == recorded.strip()
+            shown_sub, shown_rec = submitted, recorded
+        if not same:
+            out.append(_f("consistency", severity, path,
+                          f"{ORIGINAL_FILING_KEYS[key]}与原备案不一致：提交「{shown_sub}」，原备案「{shown_rec}」"))
+    return out
+
+
+SUBJECT_NO_RE = re.compile(r"^(?P<prefix>.{1,2}?)ICP备(?P<digits>\d{6,10})号$")
+WEBSITE_NO_RE = re.compile(r"^(?P<prefix>.{1,2}?)ICP备(?P<digits>\d{6,10})号-(?P<n>[1-9]\d{0,3})$")
+
+
+def filing_number_problem(number: str, *, website: bool, province: str | None) -> str | None:
+    """Why a filing number is malformed for ``province``, or None when it is fine."""
+    pattern = WEBSITE_NO_RE if website else SUBJECT_NO_RE
+    shape = "<省份简称>ICP备<数字>号-<序号>" if website else "<省份简称>ICP备<数字>号"
+    match = pattern.match(number)
+    if not match:
+        return f"「{number}」格式应为 {shape}"
+    rule = PROVINCES.get(province or "")
+    if rule and match["prefix"] != rule.icp_prefix:
+        return f"「{number}」的省份简称应为「{rule.icp_prefix}」（{province}）"
+    return None
+
+
+@check("filing_number")
+def filing_number(body: dict, ctx: CheckContext) -> list[Finding]:
+    province = get_path(body, "subject.certificate_address.province")
+    subject_no = get_path(body, "subject.filing_number") or ""
+    website_no = get_path(body, "website.filing_number") or ""
+    out = []
+    for path, number, website in (("subject.filing_number", subject_no, False),
+                                  ("website.filing_number", website_no, True)):
+        if not number:
+            out.append(_f("filing_number", ERROR, path, "接入备案须填写原备案号"))
+            continue
+        problem = filing_number_problem(number, website=website, province=province)
+        if problem:
+            out.append(_f("filing_number", ERROR, path, problem))
+    if subject_no and website_no and not out and not website_no.startswith(subject_no + "-"):
+        out.append(_f("filing_number", ERROR, "website.filing_number",
+                      f"网站备案号「{website_no}」不属于主体备案号「{subject_no}」"))
+    return out
+
+
+def identity_problem(kind: str, number: str) -> str | None:
+    """Why an identity number of ``kind`` is invalid, or None (other kinds are not checked)."""
+    if kind == "resident_id":
+        if not ric.is_valid(number):
+            return f"居民身份证号码「{number}」无效（18 位，校验码须符合 GB 11643）"
+    elif kind == "uscc" and not uscc.is_valid(number):
+        return f"统一社会信用代码「{number}」无效（18 位，校验码须符合 GB 32100）"
+    return None
+
+
+@check("identity_number")
+def identity_number(body: dict, ctx: CheckContext) -> list[Finding]:
+    out = []
+    for kind_path, number_path in (("subject.certificate_type", "subject.certificate_number"),
+                                   ("principal.id_type", "principal.id_number")):
+        problem = identity_problem(get_path(body, kind_path) or "", get_path(body, number_path) or "")
+        if problem:
+            out.append(_f("identity_number", ERROR, number_path, problem))
+    return out
+
+
+@check("domain")
+def domain(body: dict, ctx: CheckContext) -> list[Finding]:
+    out = []
+    for i, name in enumerate(get_path(body, "website.domains") or []):
+        path = f"website.domains[{i}]"
+        forms = domain_forms(name)
+        if forms is None:
+            out.append(_f("domain", ERROR, path, f"「{name}」不是有效的域名"))
+            continue
+        unicode_form, ascii_form = forms
+        shown = unicode_form if unicode_form == ascii_form else f"{unicode_form}（{ascii_form}）"
+        if registrable_part(ascii_form) != ascii_form:
+            out.append(_f("domain", WARNING, path,
+                          f"「{shown}」不是主域名，接入备案应填写主域名 {registrable_part(ascii_form)}"))
+    return out
+
+
+@check("prechecks")
+def prechecks(body: dict, ctx: CheckContext) -> list[Finding]:
+    out = []
+    for path, message in (("product.verified", "产品验证未通过（须绑定本服务商的云服务器实例）"),
+                          ("prechecks.filing_password_verified", "备案密码未验证"),
+                          ("prechecks.identity_verified", "网站负责人真实性核验未完成")):
+        if not get_path(body, path):
+            out.append(_f("prechecks", ERROR, path, message))
+    if not body.get("materials"):
+        out.append(_f("prechecks", ERROR, "materials", "未上传备案资料"))
+    return out
+
+
+@check("filing_type")
+def filing_type(body: dict, ctx: CheckContext) -> list[Finding]:
+    kind = body.get("kind")
+    if kind == "continue_access":
+        out = []
+        if not ctx.subject_has_approved:
+            out.append(_f("filing_type", ERROR, "kind",
+                          "继续接入备案要求主体在本服务商已有成功备案；该主体没有，应为新增接入备案"))
+        if ctx.subject_open_orders:
+            out.append(_f("filing_type", ERROR, "kind",
+                          "该主体还有进行中的备案订单：" + "、".join(ctx.subject_open_orders)))
+        return out
+    if kind == "new_access" and ctx.subject_has_approved:
+        return [_f("filing_type", ERROR, "kind",
+                   "该主体在本服务商已有成功备案，应为继续接入备案")]
+    return []
+
+
+@check("subject_conflict")
+def subject_conflict(body: dict, ctx: CheckContext) -> list[Finding]:
+    if ctx.subject_bureau_orders:
+        return [_f("subject_conflict", ERROR, "subject.certificate_number",
+                   "同一主体已有订单在管局审核阶段（管局会返回主办者冲突）：" + "、".join(ctx.subject_bureau_orders))]
+    return []
+
+
+@check("website_name")
+def website_name(body: dict, ctx: CheckContext) -> list[Finding]:
+    name = (get_path(body, "website.name") or "").strip()
+    path = "website.name"
+    out = []
+    if len(CJK_RE.findall(name)) < 3:
+        out.append(_f("website_name", ERROR, path, f"网站名称「{name}」须至少包含 3 个汉字，不能只用数字或字母"))
+    lowered = name.lower()
+    domains = get_path(body, "website.domains") or []
+    if lowered in domains or domain_forms(lowered) is not None:
+        out.append(_f("website_name", ERROR, path, "网站名称不能是域名"))
+    if name.startswith(STATE_ONLY_PREFIXES) and get_path(body, "subject.type") not in STATE_SUBJECT_TYPES:
+        out.append(_f("website_name", ERROR, path,
+                      f"以「{name[:2]}」开头的网站名称仅限国家机关、事业单位使用"))
+    return out
+
+
+@check("repeated_phone")
+def repeated_phone(body: dict, ctx: CheckContext) -> list[Finding]:
+    out = []
+    seen: dict[str, str] = {}
+    for path in ("principal.mobile", "principal.mobile2", "principal.emergency_phone"):
+        number = normalise_phone(get_path(body, path) or "")
+        if not number:
+            continue
+        if number in seen:
+            out.append(_f("repeated_phone", ERROR, path, f"与{seen[number]}号码重复"))
+        else:
+            seen[number] = {"principal.mobile": "联系方式1", "principal.mobile2": "联系方式2"}.get(path, "应急电话")
+    for number, owners in ctx.phone_owners.items():
+        if owners:
+            out.append(_f("repeated_phone", WARNING, "principal.mobile",
+                          f"号码 {number} 已被其他主体使用：" + "、".join(owners[:3])))
+    return out
+
+
+def sms_required(rule: ProvinceRule | None, submitted_on: date) -> bool:
+    return bool(rule and rule.sms_required_for(submitted_on))

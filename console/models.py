@@ -1,0 +1,342 @@
+"""SQLAlchemy 2 typed models. Times are stored as UTC; pages show them in Asia/Shanghai."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from console.extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on both SQLite (stored naive) and PostgreSQL (timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # specialist | supervisor | admin
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Bumped to end every open session of the user (logout, deactivation, "sign out everywhere").
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_state_due", "state", "due_at", "id"),
+        Index("ix_orders_assignee_state_due", "assignee_id", "state", "due_at"),
+        Index("ix_orders_cert_number_state", "subject_cert_number", "state"),
+        Index("ix_orders_website_filing_number", "website_filing_number"),
+        Index("ix_orders_subject_filing_number", "subject_filing_number"),
+        Index("ix_orders_principal_mobile", "principal_mobile"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    province: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)  # latest submission
+    first_submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)  # decides the SMS rule
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Fingerprint of the body that created the order (idempotent re-posts).
+    intake_hash: Mapped[str] = mapped_column(String(64))
+    #: Fingerprint of the latest submission (creation or resubmission).
+    submission_hash: Mapped[str] = mapped_column(String(64))
+    submission_round: Mapped[int] = mapped_column(Integer, default=1)
+    mailing_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    warning_count: Mapped[int] = mapped_column(Integer, default=0)
+    findings: Mapped[list] = mapped_column(JSON, default=list)
+    result_filing_number: Mapped[str | None] = mapped_column(String(40))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_name: Mapped[str] = mapped_column(String(100))
+    subject_cert_type: Mapped[str] = mapped_column(String(20))
+    subject_cert_number: Mapped[str] = mapped_column(String(50))
+    cert_province: Mapped[str] = mapped_column(String(20))
+    cert_city: Mapped[str] = mapped_column(String(50), default="")
+    cert_district: Mapped[str] = mapped_column(String(50), default="")
+    cert_detail: Mapped[str] = mapped_column(String(200))
+    mail_province: Mapped[str] = mapped_column(String(20))
+    mail_city: Mapped[str] = mapped_column(String(50), default="")
+    mail_district: Mapped[str] = mapped_column(String(50), default="")
+    mail_detail: Mapped[str] = mapped_column(String(200))
+    address_remark: Mapped[str] = mapped_column(String(200), default="")
+    subject_filing_number: Mapped[str] = mapped_column(String(40), default="")
+    website_name: Mapped[str] = mapped_column(String(100))
+    website_filing_number: Mapped[str] = mapped_column(String(40), default="")
+    previous_provider: Mapped[str] = mapped_column(String(100), default="")
+    main_domain: Mapped[str] = mapped_column(String(253), default="")
+    principal_name: Mapped[str] = mapped_column(String(50))
+    principal_id_type: Mapped[str] = mapped_column(String(20))
+    principal_id_number: Mapped[str] = mapped_column(String(50))
+    principal_mobile: Mapped[str] = mapped_column(String(30))
+    principal_mobile2: Mapped[str] = mapped_column(String(30), default="")
+    principal_email: Mapped[str] = mapped_column(String(254), default="")
+    principal_emergency_phone: Mapped[str] = mapped_column(String(30), default="")
+    product_instance_id: Mapped[str] = mapped_column(String(100), default="")
+    product_region: Mapped[str] = mapped_column(String(50), default="")
+    product_public_ip: Mapped[str] = mapped_column(String(45), default="")
+    product_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    filing_password_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    identity_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    original_filing: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    assignee: Mapped[User | None] = relationship(lazy="joined", innerjoin=False)
+    domains: Mapped[list[OrderDomain]] = relationship(
+        order_by="OrderDomain.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    materials: Mapped[list[OrderMaterial]] = relationship(
+        order_by="OrderMaterial.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class OrderDomain(db.Model):
+    __tablename__ = "order_domains"
+    __table_args__ = (Index("ix_order_domains_domain", "domain"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    domain: Mapped[str] = mapped_column(String(253))  # as submitted, lower case (Unicode for IDN)
+
+
+class OrderMaterial(db.Model):
+    __tablename__ = "order_materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(String(500), default="")
+
+
+class OrderEvent(db.Model):
+    """Append-only history: every change to an order, who made it and what it changed."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order_at", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(100))  # user name, "portal:<token>", "system"
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    reasons: Mapped[list] = mapped_column(JSON, default=list)  # coded reasons
+    note: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)  # {path: [old, new]}
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class ProvinceRuleRow(db.Model):
+    """A supervisor's override of a province's default rule (absent row: the defaults)."""
+
+    __tablename__ = "province_rules"
+
+    province: Mapped[str] = mapped_column(String(10), primary_key=True)
+    sms_required_from: Mapped[date | None] = mapped_column(Date)
+    sms_never: Mapped[bool] = mapped_column(Boolean, default=False)
+    bureau_limit_days: Mapped[int | None] = mapped_column(Integer)
+    mailing_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    mailing_items: Mapped[list] = mapped_column(JSON, default=list)
+    mailing_address: Mapped[str] = mapped_column(String(300), default="")
+    consistency_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SlaLimitRow(db.Model):
+    __tablename__ = "sla_limits"
+
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    limit: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CalendarOverride(db.Model):
+    __tablename__ = "calendar_overrides"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CalendarYear(db.Model):
+    """A year whose official schedule a supervisor has entered (its overrides are complete)."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AuditEntry(db.Model):
+    """Security-relevant events that are not changes to an order (sign-ins, roles, tokens)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class LoginAttempt(db.Model):
+    """Failed sign-ins, counted per account and per address for throttling (shared by workers)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+
+
+class Setting(db.Model):
+    """Small scalar settings that supervisors or admins change (session timeouts, …)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class JobRun(db.Model):
+    """One run of a scheduled job (or a CLI sweep): what it did and whether it failed."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(50))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ok: Mapped[bool | None] = mapped_column(Boolean)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Lease(db.Model):
+    """A named lease (single scheduler runner); expired leases may be taken over."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+__all__ = [
+    "ApiToken", "AuditEntry", "CalendarOverride", "CalendarYear", "JobRun", "Lease", "LoginAttempt",
+    "Order", "OrderDomain", "OrderEvent", "OrderMaterial", "ProvinceRuleRow", "RejectionReason", "Setting",
+    "SlaLimitRow", "User",
+]
+
+
+class RejectionReason(db.Model):
+    """A supervisor's addition to (or relabelling / retirement of) the reason catalogue."""
+
+    __tablename__ = "rejection_reasons"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,1 @@
+"""Use cases. The only code that changes orders; each public function is one transaction."""

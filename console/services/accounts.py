@@ -1,0 +1,172 @@
+"""Users: sign-in with throttling, creation, roles, deactivation, ending sessions."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from console.auth import Role
+from console.database import write_transaction
+from console.domain.calendar import utcnow
+from console.domain.passwords import password_problem
+from console.extensions import db
+from console.models import LoginAttempt, User
+from console.services.audit import audit
+from console.services.errors import Conflict, Invalid, NotFound, ServiceError
+
+#: Failed sign-ins counted over this window; limits per (account, address), address, account.
+WINDOW = timedelta(minutes=15)
+LIMIT_ACCOUNT_ADDRESS = 5
+LIMIT_ADDRESS = 20
+LIMIT_ACCOUNT = 50
+#: scrypt hash of a random password: checked for unknown users so that timing does not tell.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-8c1f0e")
+
+
+class Throttled(ServiceError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int):
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(f"登录失败次数过多，请 {minutes} 分钟后再试", retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class BadCredentials(ServiceError):
+    status = 200  # the login form is re-rendered with one message for every failure
+    code = "bad_credentials"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def sign_in(username: str, password: str, address: str) -> User:
+    """The user, if the password is right and the throttle allows; records every attempt."""
+    username = (username or "").strip()[:64]
+    now = utcnow()
+    _check_throttle(username, address, now)
+    user = db.session.scalar(select(User).where(User.username == username))
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    with write_transaction():
+        if user is None or not ok or not user.active:
+            db.session.add(LoginAttempt(at=now, username=username, address=address[:64]))
+            audit("login.failed", target=f"user:{username}", address=address,
+                  detail={"reason": "inactive" if user and ok else "credentials"})
+            failed = True
+        else:
+            db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username,
+                                                          LoginAttempt.address == address[:64]))
+            audit("login.succeeded", actor_id=user.id, target=f"user:{username}", address=address)
+            failed = False
+    if failed:
+        raise BadCredentials("用户名或密码错误")
+    return user
+
+
+def _check_throttle(username: str, address: str, now) -> None:
+    since = now - WINDOW
+    base = select(func.count(), func.min(LoginAttempt.at)).where(LoginAttempt.at >= since)
+    checks = (
+        (base.where(LoginAttempt.username == username, LoginAttempt.address == address[:64]),
+         LIMIT_ACCOUNT_ADDRESS),
+        (base.where(LoginAttempt.address == address[:64]), LIMIT_ADDRESS),
+        (base.where(LoginAttempt.username == username), LIMIT_ACCOUNT),
+    )
+    for query, limit in checks:
+        count, oldest = db.session.execute(query).one()
+        if count >= limit:
+            retry = int((oldest + WINDOW - now).total_seconds()) + 1
+            with write_transaction():
+                audit("login.throttled", target=f"user:{username}", address=address)
+            raise Throttled(max(retry, 1))
+
+
+def sign_out(user: User, address: str = "") -> None:
+    """Ends every session of the user (the session version is checked on each request)."""
+    with write_transaction():
+        db.session.execute(update(User).where(User.id == user.id)
+                           .values(session_version=User.session_version + 1))
+        audit("logout", actor_id=user.id, target=f"user:{user.username}", address=address)
+
+
+def create_user(username: str, password: str, role: str, *, display_name: str = "",
+                actor_id: int | None = None) -> User:
+    username = (username or "").strip()
+    fields: dict[str, list[str]] = {}
+    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
+        fields["username"] = ["用户名必填，只能包含字母、数字、_ 和 .，最长 64 位"]
+    if role not in {r.value for r in Role}:
+        fields["role"] = ["角色必须是 specialist、supervisor 或 admin"]
+    problem = password_problem(password or "", username=username)
+    if problem:
+        fields["password"] = [problem]
+    if fields:
+        raise Invalid("用户信息无效", fields=fields)
+    with write_transaction():
+        if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise Conflict(f"用户名 {username} 已存在", fields={"username": ["已存在"]})
+        user = User(username=username, display_name=(display_name or username).strip()[:64], role=role,
+                    password_hash=hash_password(password), active=True, session_version=1,
+                    created_at=utcnow())
+        db.session.add(user)
+        db.session.flush()
+        audit("user.create", actor_id=actor_id, target=f"user:{username}", detail={"role": role})
+    return user
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在")
+    return user
+
+
+def change_role(user_id: int, role: str, *, actor_id: int) -> User:
+    if role not in {r.value for r in Role}:
+        raise Invalid("角色无效", fields={"role": ["角色无效"]})
+    with write_transaction():
+        user = _user(user_id)
+        if user.id == actor_id:
+            raise Conflict("不能修改自己的角色")
+        old = user.role
+        user.role = role
+        user.session_version += 1  # a changed role takes effect with a new sign-in
+        audit("user.role", actor_id=actor_id, target=f"user:{user.username}", detail={"from": old, "to": role})
+    return user
+
+
+def set_active(user_id: int, active: bool, *, actor_id: int) -> User:
+    with write_transaction():
+        user = _user(user_id)
+        if user.id == actor_id and not active:
+            raise Conflict("不能停用自己的账号")
+        user.active = active
+        user.session_version += 1
+        audit("user.activate" if active else "user.deactivate", actor_id=actor_id,
+              target=f"user:{user.username}")
+    return user
+
+
+def reset_password(user_id: int, password: str, *, actor_id: int) -> User:
+    with write_transaction():
+        user = _user(user_id)
+        problem = password_problem(password or "", username=user.username)
+        if problem:
+            raise Invalid("密码不符合要求", fields={"password": [problem]})
+        user.password_hash = hash_password(password)
+        user.session_version += 1
+        audit("user.password_reset", actor_id=actor_id, target=f"user:{user.username}")
+    return user
+
+
+def sign_out_everywhere(user_id: int, *, actor_id: int) -> User:
+    with write_transaction():
+        user = _user(user_id)
+        user.session_version += 1
+        audit("user.sign_out_everywhere", actor_id=actor_id, target=f"user:{user.username}")
+    return user

@@ -1,0 +1,53 @@
+"""Run the 初审 checks for an order: gather the facts they need with indexed queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from console.domain.calendar import to_local
+from console.domain.checks import CheckContext, Finding, run_checks, sms_required
+from console.domain.workflow import TERMINAL_STATES, State
+from console.extensions import db
+from console.models import Order
+from console.services.mapping import order_to_body
+from console.services.rules import Rules
+
+BUREAU_STAGE = (State.SMS_VERIFICATION.value, State.BUREAU_REVIEW.value)
+
+
+def check_context(order: Order, rules: Rules) -> CheckContext:
+    """What the checks need to know about other orders of the same subject and phone."""
+    rule = rules.provinces.get(order.province)
+    siblings = db.session.execute(
+        select(Order.order_no, Order.state).where(
+            Order.subject_cert_number == order.subject_cert_number, Order.id != order.id
+        )
+    ).all()
+    owners = db.session.scalars(
+        select(Order.subject_name)
+        .where(Order.principal_mobile == order.principal_mobile,
+               Order.subject_cert_number != order.subject_cert_number)
+        .distinct()
+        .limit(5)
+    ).all()
+    return CheckContext(
+        province=rule,
+        sms_required=sms_required(rule, to_local(order.first_submitted_at).date()),
+        subject_has_approved=any(s == State.APPROVED for _, s in siblings),
+        subject_open_orders=tuple(sorted(n for n, s in siblings if s not in TERMINAL_STATES)),
+        subject_bureau_orders=tuple(sorted(n for n, s in siblings if s in BUREAU_STAGE)),
+        phone_owners={order.principal_mobile: tuple(owners)} if owners else {},
+    )
+
+
+def current_findings(order: Order, rules: Rules) -> list[Finding]:
+    return run_checks(order_to_body(order), check_context(order, rules))
+
+
+def refresh_findings(order: Order, rules: Rules) -> list[Finding]:
+    """Re-run the checks and store the findings and their counts on the order."""
+    findings = current_findings(order, rules)
+    order.findings = [f.as_dict() for f in findings]
+    order.error_count = sum(f.severity == "error" for f in findings)
+    order.warning_count = len(findings) - order.error_count
+    return findings

@@ -1,0 +1,119 @@
+"""Queue reads: filtered, most urgent first, keyset-paginated; counts for the navigation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, case, func, or_, select, tuple_
+
+from console.domain.calendar import utcnow
+from console.domain.workflow import QUEUE_STATES, WORKED_STATES
+from console.extensions import db
+from console.models import Order, OrderDomain
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class QueueFilter:
+    q: str = ""
+    province: str = ""
+    kind: str = ""
+    state: str = ""
+    assignee: str = "all"  # me | none | all | <user id>
+    overdue: bool = False
+
+
+@dataclass
+class QueuePage:
+    rows: list[Order]
+    next_cursor: str | None
+    has_more: bool
+    filters: QueueFilter = field(default_factory=QueueFilter)
+
+
+def _cursor(order: Order) -> str:
+    return f"{order.due_at.timestamp():.6f}_{order.id}"
+
+
+def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        stamp, raw_id = cursor.split("_", 1)
+        return datetime.fromtimestamp(float(stamp), UTC), int(raw_id)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def filtered(queue: str, filters: QueueFilter, viewer_id: int, *, now: datetime | None = None):
+    """The WHERE clauses of a queue under ``filters`` (shared by pages, counts, bulk moves)."""
+    now = now or utcnow()
+    states = [s.value for s in QUEUE_STATES[queue]]
+    if filters.state in states:
+        states = [filters.state]
+    clauses = [Order.state.in_(states)]
+    if filters.province:
+        clauses.append(Order.province == filters.province)
+    if filters.kind:
+        clauses.append(Order.kind == filters.kind)
+    if filters.assignee == "me":
+        clauses.append(Order.assignee_id == viewer_id)
+    elif filters.assignee == "none":
+        clauses.append(Order.assignee_id.is_(None))
+    elif filters.assignee.isdigit():
+        clauses.append(Order.assignee_id == int(filters.assignee))
+    if filters.overdue:
+        clauses.append(Order.due_at < now)
+    q = filters.q.strip()
+    if q:
+        term = q.lower()
+        clauses.append(or_(
+            Order.order_no == q,
+            Order.order_no.startswith(q, autoescape=True),
+            Order.subject_name.contains(q, autoescape=True),
+            Order.subject_filing_number.startswith(q, autoescape=True),
+            Order.website_filing_number.startswith(q, autoescape=True),
+            Order.id.in_(select(OrderDomain.order_id).where(OrderDomain.domain.startswith(term, autoescape=True))),
+        ))
+    return clauses
+
+
+def queue_page(queue: str, filters: QueueFilter, viewer_id: int, *, cursor: str | None = None,
+               limit: int = PAGE_SIZE, now: datetime | None = None) -> QueuePage:
+    """One page of a queue, most urgent first; the cursor continues after the last row."""
+    clauses = filtered(queue, filters, viewer_id, now=now)
+    after = _parse_cursor(cursor)
+    if after is not None:
+        clauses.append(tuple_(Order.due_at, Order.id) > tuple_(*after))
+    rows = db.session.scalars(
+        select(Order).where(and_(*clauses)).order_by(Order.due_at, Order.id).limit(limit + 1)
+    ).unique().all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return QueuePage(rows=rows, next_cursor=_cursor(rows[-1]) if has_more and rows else None,
+                     has_more=has_more, filters=filters)
+
+
+def nav_counts(viewer_id: int, *, now: datetime | None = None) -> dict[str, dict[str, int]]:
+    """Per queue: my orders, unassigned, overdue. One grouped query over open orders."""
+    now = now or utcnow()
+    state_to_queue = {s.value: q for q, states in QUEUE_STATES.items() for s in states}
+    rows = db.session.execute(
+        select(
+            Order.state,
+            func.sum(case((Order.assignee_id == viewer_id, 1), else_=0)),
+            func.sum(case((Order.assignee_id.is_(None), 1), else_=0)),
+            func.sum(case((Order.due_at < now, 1), else_=0)),
+        )
+        .where(Order.state.in_([s.value for s in WORKED_STATES]))
+        .group_by(Order.state)
+    ).all()
+    counts = {q: {"mine": 0, "unassigned": 0, "overdue": 0} for q in QUEUE_STATES}
+    for state, mine, unassigned, overdue in rows:
+        bucket = counts[state_to_queue[state]]
+        bucket["mine"] += int(mine or 0)
+        bucket["unassigned"] += int(unassigned or 0)
+        bucket["overdue"] += int(overdue or 0)
+    return counts

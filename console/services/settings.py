@@ -1,0 +1,55 @@
+"""Scalar settings with defaults; stored values win. Read once per request."""
+
+from __future__ import annotations
+
+from flask import g, has_request_context
+from sqlalchemy import select
+
+from console.database import write_transaction
+from console.domain.calendar import utcnow
+from console.extensions import db
+from console.models import Setting
+from console.services.errors import Invalid
+
+#: key -> (default, minimum, maximum, 中文 label)
+DEFAULTS: dict[str, tuple[int, int, int, str]] = {
+    "session_idle_minutes": (30, 5, 480, "空闲超时（分钟）"),
+    "session_max_hours": (12, 1, 72, "登录最长有效期（小时）"),
+    "sweep_interval_minutes": (1, 1, 60, "超时扫描间隔（分钟）"),
+    "escalate_after_working_hours": (4, 1, 80, "超时未确认多久后升级（工作小时）"),
+    "sweep_stale_minutes": (10, 2, 1440, "超时扫描多久未成功视为异常（分钟）"),
+}
+
+
+def _load() -> dict:
+    values = {key: spec[0] for key, spec in DEFAULTS.items()}
+    for row in db.session.scalars(select(Setting)):
+        if row.key in values and isinstance(row.value, dict) and isinstance(row.value.get("v"), int):
+            values[row.key] = row.value["v"]
+    return values
+
+
+def all_settings() -> dict:
+    if has_request_context():
+        if "console_settings" not in g:
+            g.console_settings = _load()
+        return g.console_settings
+    return _load()
+
+
+def get_setting(key: str) -> int:
+    return all_settings()[key]
+
+
+def set_setting(key: str, value: int, *, actor_id: int | None) -> None:
+    _default, low, high, label = DEFAULTS[key]
+    if not isinstance(value, int) or not low <= value <= high:
+        raise Invalid(f"{label}须在 {low} 到 {high} 之间", fields={key: [f"须在 {low} 到 {high} 之间"]})
+    with write_transaction():
+        row = db.session.get(Setting, key)
+        if row is None:
+            row = Setting(key=key)
+            db.session.add(row)
+        row.value, row.updated_at, row.updated_by = {"v": value}, utcnow(), actor_id
+    if has_request_context():
+        g.pop("console_settings", None)

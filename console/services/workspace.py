@@ -1,0 +1,82 @@
+"""Everything the order workspace shows, gathered in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from console.domain.checks import Finding, domain_forms
+from console.domain.order_fields import ORIGINAL_FILING_KEYS
+from console.extensions import db
+from console.models import Order, OrderEvent
+from console.services.findings import current_findings
+from console.services.orders import get_order
+from console.services.reasons import catalogue
+from console.services.rules import Rules, load_rules
+
+
+@dataclass
+class Workspace:
+    order: Order
+    rules: Rules
+    findings: list[Finding]
+    events: list[OrderEvent]
+    reasons: dict[str, str]
+    comparison: list[dict]
+    domains: list[dict]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def province_rule(self):
+        return self.rules.provinces.get(self.order.province)
+
+    def findings_for(self, prefix: str) -> list[Finding]:
+        return [f for f in self.findings if f.field == prefix or f.field.startswith(prefix + "[")]
+
+
+_COMPARED = (
+    ("subject_name", "subject_name"),
+    ("certificate_number", "subject_cert_number"),
+    ("website_name", "website_name"),
+    ("domains", None),
+    ("principal_name", "principal_name"),
+    ("filing_number", "website_filing_number"),
+)
+
+
+def comparison(order: Order) -> list[dict]:
+    """Submitted data beside the original filing record, with the differences marked."""
+    original = order.original_filing or {}
+    rows = []
+    for key, column in _COMPARED:
+        if column is None:
+            submitted = "、".join(d.domain for d in order.domains)
+            recorded_list = original.get(key)
+            recorded = "、".join(recorded_list) if recorded_list is not None else None
+            differs = recorded_list is not None and sorted(recorded_list) != sorted(d.domain for d in order.domains)
+        else:
+            submitted = getattr(order, column) or ""
+            recorded = original.get(key)
+            differs = recorded is not None and recorded.strip() != submitted.strip()
+        rows.append({"label": ORIGINAL_FILING_KEYS[key], "submitted": submitted, "recorded": recorded,
+                     "differs": differs})
+    return rows
+
+
+def load_workspace(order_no: str) -> Workspace:
+    order = get_order(order_no)
+    rules = load_rules()
+    events = db.session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc())
+    ).unique().all()
+    domains = []
+    for d in order.domains:
+        forms = domain_forms(d.domain)
+        domains.append({"name": d.domain, "unicode": forms[0] if forms else d.domain,
+                        "ascii": forms[1] if forms else "", "valid": forms is not None})
+    return Workspace(order=order, rules=rules, findings=current_findings(order, rules), events=list(events),
+                     reasons=catalogue(), comparison=comparison(order), domains=domains)

@@ -1,0 +1,73 @@
+"""Template helpers: one decision between a full page and a fragment, filters for times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, make_response, render_template, request
+from flask_wtf.csrf import generate_csrf
+
+from console.auth import Role, can
+from console.domain.calendar import to_local
+from console.domain.order_fields import Kind
+from console.domain.workflow import Action, State
+
+
+def is_fragment_request() -> bool:
+    """HTMX asks for a fragment, except when it restores history (it needs the whole page)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request and not request.htmx.boosted
+
+
+def render(page: str, fragment: str, status: int = 200, headers: dict | None = None, **context):
+    """The full page for a normal request, the fragment it includes for an HTMX one."""
+    template = fragment if is_fragment_request() else page
+    response = make_response(render_template(template, **context), status)
+    response.headers["Vary"] = "HX-Request"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "" if moment is None else to_local(moment).strftime(fmt)
+
+
+def time_left(due_at: datetime | None, entered_at: datetime | None = None, now: datetime | None = None) -> dict:
+    """Text and tone for the remaining time: ok, soon (last 20 %), overdue."""
+    if due_at is None:
+        return {"text": "—", "tone": "none"}
+    now = now or datetime.now(UTC)
+    delta = due_at - now
+    overdue = delta.total_seconds() < 0
+    seconds = abs(int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        text = f"{days}天{hours}小时"
+    elif hours:
+        text = f"{hours}小时{minutes}分"
+    else:
+        text = f"{minutes}分钟"
+    if overdue:
+        return {"text": "超时 " + text, "tone": "overdue"}
+    tone = "ok"
+    if entered_at is not None and delta <= (due_at - entered_at) * 0.2:
+        tone = "soon"
+    return {"text": "剩余 " + text, "tone": tone}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["local"] = local
+    app.jinja_env.globals.update(
+        time_left=time_left,
+        can=can,
+        csrf_token=generate_csrf,
+        State=State,
+        Action=Action,
+        Kind=Kind,
+        Role=Role,
+        state_label=lambda s: State(s).label if s in State.__members__.values() else s,
+        kind_label=lambda k: Kind(k).label if k in Kind.__members__.values() else k,
+        role_label=lambda r: Role(r).label if r in Role.__members__.values() else r,
+    )
