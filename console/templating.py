@@ -18,9 +18,10 @@ def is_fragment_request() -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request and not request.htmx.boosted
 
 
-def render(page: str, fragment: str, status: int = 200, headers: dict | None = None, **context):
+def render(page_template: str, fragment_template: str, /, status: int = 200, headers: dict | None = None,
+           **context):
     """The full page for a normal request, the fragment it includes for an HTMX one."""
-    template = fragment if is_fragment_request() else page
+    template = fragment_template if is_fragment_request() else page_template
     response = make_response(render_template(template, **context), status)
     response.headers["Vary"] = "HX-Request"
     for key, value in (headers or {}).items():

@@ -7,6 +7,8 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from console.forms import options
+
 
 class VersionedForm(FlaskForm):
     """Every decision carries the version the reviewer saw (a stale one gets 409)."""
@@ -38,4 +40,4 @@ class RejectForm(VersionedForm):
 
     def __init__(self, *args, catalogue: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.reasons.choices = list((catalogue or {}).items())
+        self.reasons.choices = options((catalogue or {}).items())

@@ -9,6 +9,7 @@ from wtforms.validators import Length, Optional
 from console.domain.order_fields import Kind
 from console.domain.provinces import PROVINCE_NAMES
 from console.domain.workflow import QUEUE_STATES
+from console.forms import options
 from console.services.queues import QueueFilter
 
 
@@ -19,18 +20,18 @@ class QueueFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("搜索", validators=[Optional(), Length(max=100)])
-    province = SelectField("省份", choices=[("", "全部省份")] + [(p, p) for p in PROVINCE_NAMES],
+    province = SelectField("省份", choices=options([("", "全部省份")] + [(p, p) for p in PROVINCE_NAMES]),
                            validators=[Optional()])
-    kind = SelectField("类型", choices=[("", "全部类型")] + [(k.value, k.label) for k in Kind],
+    kind = SelectField("类型", choices=options([("", "全部类型")] + [(k.value, k.label) for k in Kind]),
                        validators=[Optional()])
-    state = SelectField("状态", choices=[("", "全部状态")], validators=[Optional()])
+    state = SelectField("状态", choices=options([("", "全部状态")]), validators=[Optional()])
     assignee = SelectField("处理人", validators=[Optional()])
     overdue = BooleanField("仅超时")
 
     def __init__(self, queue: str, assignees: list[tuple[str, str]], *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.state.choices = [("", "全部状态")] + [(s.value, s.label) for s in QUEUE_STATES[queue]]
-        self.assignee.choices = [("all", "全部"), ("me", "我的"), ("none", "未领取"), *assignees]
+        self.state.choices = options([("", "全部状态")] + [(s.value, s.label) for s in QUEUE_STATES[queue]])
+        self.assignee.choices = options([("all", "全部"), ("me", "我的"), ("none", "未领取"), *assignees])
 
     def to_filter(self) -> QueueFilter:
         self.validate()

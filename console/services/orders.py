@@ -190,6 +190,8 @@ def decide(order_no: str, action: Action, actor: Actor, *, expected_version: int
     now = now or utcnow()
     with write_transaction():
         order = get_order(order_no)
+        if order.version != expected_version:
+            raise _stale(order)
         _authorise(order, actor)
         rules = load_rules()
         extra = dict(values or {})
@@ -218,10 +220,10 @@ def _move(order: Order, action: Action, actor: Actor, *, rules: Rules, route: Ro
           changes: dict | None = None, values: dict | None = None, entered_at: datetime | None = None,
           keep_assignee: bool | None = None) -> None:
     """Apply one transition with a version check, recompute the due date, record it."""
-    target = _plan_or_conflict(order, action, route)
     seen = order.version if expected_version is None else expected_version
     if seen != order.version:
-        raise _stale(order)
+        raise _stale(order)  # checked first: what the reviewer saw is out of date, whatever else holds
+    target = _plan_or_conflict(order, action, route)
     from_state = order.state
     new = _stage_values(order, target, rules, entered_at or now)
     new.update(values or {})

@@ -1,0 +1,164 @@
+"""Order services: claims under real concurrency, version checks, atomic transitions, history."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from console.domain.workflow import Action
+from console.extensions import db
+from console.models import Order, OrderEvent
+from console.services import orders
+from console.services.actors import Actor
+from console.services.errors import Conflict, Forbidden
+from tests.conftest import actor
+from tests.factories import order_body
+
+PORTAL = Actor.portal("test")
+
+
+def submit(app, **kw) -> str:
+    with app.app_context():
+        order, _ = orders.submit(order_body(**kw), PORTAL)
+        return order.order_no
+
+
+def run_together(app, *calls):
+    """Start every call at the same instant (a barrier), each in its own thread and app context."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(i, call):
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[i] = ("ok", call())
+            except Exception as exc:  # the test inspects what each caller got
+                results[i] = ("error", exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_two_claims_started_together_have_exactly_one_winner(app, users):
+    no = submit(app)
+    alice, bob = actor(app, users["alice"]), actor(app, users["bob"])
+    results = run_together(app, lambda: orders.claim(no, alice).assignee_id, lambda: orders.claim(no, bob).assignee_id)
+    outcomes = sorted(r[0] for r in results)
+    assert outcomes == ["error", "ok"], results
+    loser = next(r[1] for r in results if r[0] == "error")
+    assert isinstance(loser, Conflict) and "已被" in loser.message
+    with app.app_context():
+        claims = db.session.scalar(select(func.count(OrderEvent.id)).where(OrderEvent.action == "claim"))
+        assert claims == 1
+        winner = next(r[1] for r in results if r[0] == "ok")
+        assert db.session.scalar(select(Order.assignee_id)) == winner
+
+
+def test_many_claim_next_calls_at_once_never_hand_out_an_order_twice(app, users):
+    for _ in range(3):
+        submit(app)
+    people = [actor(app, users[name]) for name in ("alice", "bob", "carol", "dave")]
+    results = run_together(app, *[lambda a=a: getattr(orders.claim_next("initial-review", a), "order_no", None)
+                                  for a in people])
+    assert all(r[0] == "ok" for r in results), results
+    taken = [r[1] for r in results if r[1]]
+    assert len(taken) == 3 and len(set(taken)) == 3
+    assert [r[1] for r in results].count(None) == 1
+
+
+def test_claim_next_takes_the_most_urgent_unassigned_order(app, users):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    late = submit(app, submitted_at=now - timedelta(days=6))
+    submit(app, submitted_at=now - timedelta(hours=1))
+    with app.app_context():
+        assert orders.claim_next("initial-review", actor(app, users["alice"])).order_no == late
+
+
+def test_a_stale_version_is_refused_and_changes_nothing(app, users):
+    no = submit(app)
+    alice = actor(app, users["alice"])
+    with app.app_context():
+        order = orders.claim(no, alice)
+        seen = order.version
+        orders.decide(no, Action.REJECT, alice, expected_version=seen, reasons=["other"], note="x")
+    with app.app_context(), pytest.raises(Conflict, match="已被他人修改"):
+        orders.decide(no, Action.APPROVE, Actor.system(), expected_version=seen)
+    with app.app_context():
+        assert db.session.scalar(select(Order.state)) == "returned"
+
+
+def test_two_decisions_at_once_one_succeeds_one_gets_409_history_shows_one(app, users):
+    no = submit(app)
+    alice, carol = actor(app, users["alice"]), actor(app, users["carol"])
+    with app.app_context():
+        version = orders.claim(no, alice).version
+    results = run_together(
+        app,
+        lambda: orders.decide(no, Action.APPROVE, alice, expected_version=version).state,
+        lambda: orders.decide(no, Action.REJECT, carol, expected_version=version, reasons=["other"], note="n").state,
+    )
+    assert sorted(r[0] for r in results) == ["error", "ok"], results
+    assert isinstance(next(r[1] for r in results if r[0] == "error"), Conflict)
+    with app.app_context():
+        decisions = db.session.scalar(
+            select(func.count(OrderEvent.id)).where(OrderEvent.action.in_(["approve", "reject"])))
+        assert decisions == 1
+
+
+def test_a_specialist_may_not_decide_an_order_assigned_to_someone_else(app, users):
+    no = submit(app)
+    with app.app_context():
+        version = orders.claim(no, actor(app, users["alice"])).version
+    with app.app_context(), pytest.raises(Forbidden):
+        orders.decide(no, Action.APPROVE, actor(app, users["bob"]), expected_version=version)
+    with app.app_context():  # a supervisor may
+        assert orders.decide(no, Action.APPROVE, actor(app, users["carol"]), expected_version=version).state \
+            == "sms_verification"
+
+
+def test_a_failed_transition_leaves_nothing_half_done(app, users, monkeypatch):
+    no = submit(app)
+    from console.services import orders as module
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    with app.app_context():
+        version = orders.get_order(no).version
+        monkeypatch.setattr(module, "_record", boom)
+        with pytest.raises(RuntimeError):
+            orders.decide(no, Action.APPROVE, Actor.system(), expected_version=version)
+    with app.app_context():
+        order = orders.get_order(no)
+        assert order.state == "initial_review" and order.version == version
+
+
+def test_every_transition_is_recorded_with_actor_and_states(app, users):
+    no = submit(app)
+    carol = actor(app, users["carol"])
+    with app.app_context():
+        order = orders.decide(no, Action.APPROVE, carol, expected_version=1, mailing_required=True)
+        assert order.state == "awaiting_mail" and order.mailing_required is True
+        event = db.session.scalar(select(OrderEvent).where(OrderEvent.action == "approve"))
+        assert (event.actor_id, event.from_state, event.to_state) == (users["carol"], "initial_review", "awaiting_mail")
+        assert order.due_at is not None and order.stage_entered_at == event.at
+
+
+def test_leaving_a_queue_releases_the_assignee(app, users):
+    no = submit(app)
+    alice = actor(app, users["alice"])
+    with app.app_context():
+        version = orders.claim(no, alice).version
+        order = orders.decide(no, Action.APPROVE, alice, expected_version=version)
+        assert order.state == "sms_verification" and order.assignee_id is None
