@@ -87,7 +87,7 @@ def tokens_create(name: str) -> None:
 APP_COMMANDS = [seed_command, users_group, tokens_group]
 
 
-@cli.command("demo")
+@cli.command("demo", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--orders", "count", default=300, show_default=True, type=click.IntRange(0, 100_000))
@@ -110,7 +110,10 @@ def demo(host: str, port: int, count: int) -> None:
     for username, (role, password) in logins.items():
         click.echo(f"  {username:<10} {role:<11} {password}")
     click.echo("按 Ctrl+C 停止。")
-    app.run(host=host, port=port, use_reloader=False, threaded=True)
+    from werkzeug.serving import run_simple
+
+    # run_simple, not app.run: Flask ignores app.run() inside its own CLI.
+    run_simple(host, port, app, use_reloader=False, threaded=True)
 
 
 def _demo_logins(app) -> dict[str, tuple[str, str]]:

@@ -324,9 +324,25 @@ class Lease(db.Model):
 
 
 __all__ = [
-    "ApiToken", "AuditEntry", "CalendarOverride", "CalendarYear", "JobRun", "Lease", "LoginAttempt",
-    "Order", "OrderDomain", "OrderEvent", "OrderMaterial", "ProvinceRuleRow", "RejectionReason", "Setting",
-    "SlaLimitRow", "User",
+    "ApiToken",
+    "AuditEntry",
+    "CalendarOverride",
+    "CalendarYear",
+    "CallAttempt",
+    "JobRun",
+    "Lease",
+    "LoginAttempt",
+    "Order",
+    "OrderDomain",
+    "OrderEvent",
+    "OrderMaterial",
+    "OrderNote",
+    "OrderViewer",
+    "ProvinceRuleRow",
+    "RejectionReason",
+    "Setting",
+    "SlaLimitRow",
+    "User",
 ]
 
 
@@ -340,3 +356,45 @@ class RejectionReason(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CallAttempt(db.Model):
+    """A phone call to the applicant during 初审 (DOMAIN.md, "Calling the applicant")."""
+
+    __tablename__ = "order_calls"
+    __table_args__ = (Index("ix_order_calls_order_at", "order_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    number: Mapped[str] = mapped_column(String(30))
+    reached: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class OrderNote(db.Model):
+    """An internal note on an order (never shown to the applicant)."""
+
+    __tablename__ = "order_notes"
+    __table_args__ = (Index("ix_order_notes_order_at", "order_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class OrderViewer(db.Model):
+    """Who has an order's workspace open (a heartbeat every few seconds)."""
+
+    __tablename__ = "order_viewers"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,8 +9,16 @@ from flask_wtf.csrf import generate_csrf
 
 from console.auth import Role, can
 from console.domain.calendar import to_local
-from console.domain.order_fields import Kind
-from console.domain.workflow import Action, State
+from console.domain.order_fields import CERTIFICATE_TYPES, ID_TYPES, SUBJECT_TYPES, Kind, label_for
+from console.domain.workflow import ACTION_LABELS, Action, State
+
+#: Event actions that are not workflow transitions.
+EVENT_LABELS = {
+    "submit": "提交订单", "claim": "领取", "unclaim": "放回队列", "edit": "修改信息", "call": "电话联系",
+    "note": "内部备注", "reassign": "转派", "recheck": "重新检查", "shipment": "登记快递", "sms_resend": "重发验证码",
+    **{a.value: label for a, label in ACTION_LABELS.items()},
+}
+CHOICE_LABELS = {"subject_type": SUBJECT_TYPES, "certificate_type": CERTIFICATE_TYPES, "id_type": ID_TYPES}
 
 
 def is_fragment_request() -> bool:
@@ -71,4 +79,7 @@ def init_app(app: Flask) -> None:
         state_label=lambda s: State(s).label if s in State.__members__.values() else s,
         kind_label=lambda k: Kind(k).label if k in Kind.__members__.values() else k,
         role_label=lambda r: Role(r).label if r in Role.__members__.values() else r,
+        event_label=lambda a: EVENT_LABELS.get(a, a),
+        choice_label=lambda kind, value: CHOICE_LABELS[kind].get(value, value),
+        field_label=label_for,
     )

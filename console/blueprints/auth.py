@@ -20,6 +20,12 @@ def _home() -> str:
     return url_for("queues.initial_review")
 
 
+@bp.get("/")
+def home():
+    """The console's front door: the 初审 queue."""
+    return redirect(_home())
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():

@@ -1,21 +1,28 @@
-"""The order workspace: everything about one order, and the decisions on it."""
+"""The order workspace: everything about one order, and the work done on it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from console.auth import requires
 from console.domain.reasons import REASON_FOR_CHECK
 from console.domain.workflow import Action
+from console.forms.corrections import SECTIONS, correction_form, field_rows, values_of
 from console.forms.orders import ApproveForm, RejectForm
 from console.services import orders as order_service
+from console.services import workbench
 from console.services.actors import Actor
-from console.services.errors import Conflict
+from console.services.errors import Conflict, Invalid
+from console.services.mapping import order_to_body
 from console.services.workspace import load_workspace
-from console.templating import render
+from console.templating import is_fragment_request, render
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+
+def me() -> Actor:
+    return Actor.for_user(current_user)
 
 
 def _forms(ws, *, approve: ApproveForm | None = None, reject: RejectForm | None = None):
@@ -29,10 +36,21 @@ def _forms(ws, *, approve: ApproveForm | None = None, reject: RejectForm | None 
     return approve, reject
 
 
-def _page(ws, status: int = 200, *, banner: dict | None = None, **forms):
-    approve, reject = _forms(ws, **forms)
-    return render("orders/page.html", "orders/_workspace.html", status=status, ws=ws, order=ws.order,
-                  approve_form=approve, reject_form=reject, banner=banner)
+def _context(ws, *, banner: dict | None = None, editing: str | None = None, edit_form=None,
+             approve=None, reject=None, **extra) -> dict:
+    approve, reject = _forms(ws, approve=approve, reject=reject)
+    calls = workbench.calls(ws.order)
+    if editing and edit_form is None:
+        edit_form = correction_form(editing, order_body=order_to_body(ws.order))
+        edit_form.version.data = ws.order.version
+    return dict(ws=ws, order=ws.order, approve_form=approve, reject_form=reject, banner=banner, calls=calls,
+                call_status=workbench.call_status(calls), notes=workbench.notes(ws.order), editing=editing,
+                edit_form=edit_form, edit_fields=field_rows(editing, edit_form) if editing else [],
+                viewers=workbench.other_viewers(ws.order, current_user.id), changed=False, **extra)
+
+
+def _page(ws, status: int = 200, **kw):
+    return render("orders/page.html", "orders/_workspace.html", status=status, **_context(ws, **kw))
 
 
 @bp.get("/<order_no>")
@@ -52,9 +70,9 @@ def _done(order_no: str, message: str):
     return redirect(target)
 
 
-def _stale(ws, exc: Conflict, **forms):
+def _conflict(order_no: str, exc: Conflict, **forms):
     banner = {"kind": "stale" if exc.context.get("stale") else "conflict", "message": exc.message}
-    return _page(ws, 409, banner=banner, **forms)
+    return _page(load_workspace(order_no), 409, banner=banner, **forms)
 
 
 @bp.post("/<order_no>/approve")
@@ -65,13 +83,13 @@ def approve(order_no: str):
     form = ApproveForm(open_errors=len(ws.errors))
     if not form.validate_on_submit():
         return _page(ws, 422, approve=form)
-    note = (form.override_reason.data or "").strip()
+    reason = (form.override_reason.data or "").strip()
+    note = f"忽略 {len(ws.errors)} 个错误：{reason}" if ws.errors else reason
     try:
-        order_service.decide(order_no, Action.APPROVE, Actor.for_user(current_user),
-                             expected_version=form.version.data, mailing_required=form.mailing_required.data,
-                             note=f"忽略 {len(ws.errors)} 个错误：{note}" if ws.errors else note)
+        order_service.decide(order_no, Action.APPROVE, me(), expected_version=form.version.data,
+                             mailing_required=form.mailing_required.data, note=note)
     except Conflict as exc:
-        return _stale(load_workspace(order_no), exc, approve=form)
+        return _conflict(order_no, exc, approve=form)
     return _done(order_no, "初审已通过")
 
 
@@ -84,12 +102,106 @@ def reject(order_no: str):
     if not form.validate_on_submit():
         return _page(ws, 422, reject=form)
     try:
-        order_service.decide(order_no, Action.REJECT, Actor.for_user(current_user),
-                             expected_version=form.version.data, reasons=form.reasons.data,
-                             note=form.note.data.strip())
+        order_service.decide(order_no, Action.REJECT, me(), expected_version=form.version.data,
+                             reasons=form.reasons.data, note=form.note.data.strip())
     except Conflict as exc:
-        return _stale(load_workspace(order_no), exc, reject=form)
+        return _conflict(order_no, exc, reject=form)
     return _done(order_no, "已驳回，订单退回申请人")
+
+
+@bp.route("/<order_no>/edit/<section>", methods=["GET", "POST"])
+@requires("work_orders")
+def edit(order_no: str, section: str):
+    """Correct one section (fields the applicant confirmed by phone); the checks re-run."""
+    if section not in SECTIONS:
+        abort(404)
+    ws = load_workspace(order_no)
+    if request.method == "GET":
+        return _section_or_page(ws, section)
+    form = correction_form(section, formdata=request.form)
+    if not form.validate_on_submit():
+        return _section_or_page(ws, section, form, 422)
+    try:
+        workbench.correct(order_no, values_of(section, form), me(), expected_version=form.version.data,
+                          note=(form.edit_note.data or "").strip())
+    except Invalid as exc:
+        for path, messages in exc.fields.items():
+            name = path.replace(".", "__")
+            if name in form:
+                form[name].errors = list(form[name].errors) + messages
+        return _section_or_page(ws, section, form, 422)
+    except Conflict as exc:
+        if request.headers.get("HX-Request"):
+            response = _page(load_workspace(order_no), 409, banner={"kind": "stale", "message": exc.message},
+                             editing=section, edit_form=form)
+            response.headers.update({"HX-Retarget": "#workspace-root", "HX-Reswap": "innerHTML"})
+            return response
+        return _conflict(order_no, exc)
+    if request.headers.get("HX-Request"):
+        response = render_template("orders/_workspace.html", **_context(load_workspace(order_no)))
+        response = make_response(response)
+        response.headers.update({"HX-Retarget": "#workspace-root", "HX-Reswap": "innerHTML",
+                                 "HX-Trigger": "ordersChanged"})
+        return response
+    flash("修改已保存，检查已重新运行", "success")
+    return redirect(url_for("orders.workspace", order_no=order_no))
+
+
+def _section_or_page(ws, section: str, form=None, status: int = 200):
+    context = _context(ws, editing=section, edit_form=form)
+    if is_fragment_request():
+        return make_response(render_template("orders/_section.html", section=section, **context), status)
+    return make_response(render_template("orders/page.html", **context), status)
+
+
+def _side_panel(ws, template: str, status: int = 200, **extra):
+    if is_fragment_request():
+        return make_response(render_template(template, **_context(ws, **extra)), status)
+    return redirect(url_for("orders.workspace", order_no=ws.order.order_no))
+
+
+@bp.post("/<order_no>/calls")
+@requires("work_orders")
+def log_call(order_no: str):
+    """Log a call attempt to the applicant (reached or not)."""
+    try:
+        workbench.log_call(order_no, request.form.get("number", ""), request.form.get("reached") == "1",
+                           request.form.get("note", ""), me())
+    except Invalid as exc:
+        return _side_panel(load_workspace(order_no), "orders/_calls.html", 422, call_error=exc.message)
+    return _side_panel(load_workspace(order_no), "orders/_calls.html")
+
+
+@bp.post("/<order_no>/notes")
+@requires("work_orders")
+def add_note(order_no: str):
+    """Add an internal note."""
+    try:
+        workbench.add_note(order_no, request.form.get("text", ""), me())
+    except Invalid as exc:
+        return _side_panel(load_workspace(order_no), "orders/_notes.html", 422, note_error=exc.message)
+    return _side_panel(load_workspace(order_no), "orders/_notes.html")
+
+
+@bp.post("/<order_no>/recheck")
+@requires("work_orders")
+def recheck(order_no: str):
+    """Run the 初审 checks again."""
+    workbench.recheck(order_no, me())
+    if is_fragment_request():
+        return render_template("orders/_workspace.html", **_context(load_workspace(order_no)))
+    return redirect(url_for("orders.workspace", order_no=order_no))
+
+
+@bp.post("/<order_no>/presence")
+@requires("work_orders")
+def presence(order_no: str):
+    """Heartbeat from an open workspace: who else is here, and has the order changed."""
+    order = order_service.get_order(order_no)
+    viewers = workbench.heartbeat(order, current_user.id)
+    seen = request.args.get("version", type=int)
+    return render_template("orders/_presence.html", order=order, viewers=viewers,
+                           changed=seen is not None and seen != order.version)
 
 
 @bp.post("/<order_no>/claim")
@@ -97,7 +209,7 @@ def reject(order_no: str):
 def claim(order_no: str):
     """Claim the order from its workspace."""
     try:
-        order_service.claim(order_no, Actor.for_user(current_user))
+        order_service.claim(order_no, me())
     except Conflict as exc:
         flash(exc.message, "warning")
     return redirect(url_for("orders.workspace", order_no=order_no))
@@ -108,7 +220,7 @@ def claim(order_no: str):
 def unclaim(order_no: str):
     """Give the order back to the pool from its workspace."""
     try:
-        order_service.unclaim(order_no, Actor.for_user(current_user))
+        order_service.unclaim(order_no, me())
     except Conflict as exc:
         flash(exc.message, "warning")
     return redirect(url_for("orders.workspace", order_no=order_no))

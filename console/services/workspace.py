@@ -25,6 +25,7 @@ class Workspace:
     reasons: dict[str, str]
     comparison: list[dict]
     domains: list[dict]
+    reason_labels: dict[str, str]
 
     @property
     def errors(self) -> list[Finding]:
@@ -79,4 +80,5 @@ def load_workspace(order_no: str) -> Workspace:
         domains.append({"name": d.domain, "unicode": forms[0] if forms else d.domain,
                         "ascii": forms[1] if forms else "", "valid": forms is not None})
     return Workspace(order=order, rules=rules, findings=current_findings(order, rules), events=list(events),
-                     reasons=catalogue(), comparison=comparison(order), domains=domains)
+                     reasons=catalogue(), comparison=comparison(order), domains=domains,
+                     reason_labels=catalogue(include_retired=True))

@@ -1,0 +1,157 @@
+"""What a reviewer does in the workspace besides deciding: corrections, calls, notes, presence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from console.database import is_postgres, write_transaction
+from console.domain.calendar import utcnow
+from console.domain.workflow import State
+from console.extensions import db
+from console.forms.order_body import BodyInvalid, parse_order_body
+from console.models import CallAttempt, Order, OrderNote, OrderViewer, User
+from console.services.actors import Actor
+from console.services.errors import Conflict, Invalid
+from console.services.findings import refresh_findings
+from console.services.mapping import apply_body, order_to_body
+from console.services.orders import _authorise, _record, _stale, get_order
+from console.services.rules import load_rules
+
+#: An unanswered call is retried about an hour later; after this many the applicant counts as unreachable.
+CALLBACK_AFTER = timedelta(hours=1)
+UNREACHABLE_AFTER = 3
+#: A viewer whose heartbeat is older than this has left the workspace.
+PRESENCE_TTL = timedelta(seconds=30)
+
+
+def correct(order_no: str, values: dict[str, object], actor: Actor, *, expected_version: int,
+            note: str = "", now: datetime | None = None) -> tuple[Order, dict]:
+    """Correct fields the applicant confirmed by phone; records the diff and re-runs the checks."""
+    now = now or utcnow()
+    with write_transaction():
+        order = get_order(order_no)
+        if order.version != expected_version:
+            raise _stale(order)
+        _authorise(order, actor)
+        if order.state != State.INITIAL_REVIEW:
+            raise Conflict("只有待初审的订单可以修改信息", order_no=order_no)
+        body = order_to_body(order)
+        for path, value in values.items():
+            node = body
+            parts = path.split(".")
+            for part in parts[:-1]:
+                node = node[part]
+            node[parts[-1]] = value
+        try:
+            parsed = parse_order_body(body, order_no=order_no)
+        except BodyInvalid as exc:
+            raise Invalid("修改的内容无效", fields=exc.fields) from None
+        changes = apply_body(order, parsed)
+        if not changes:
+            return order, {}
+        result = db.session.execute(
+            update(Order).where(Order.id == order.id, Order.version == expected_version)
+            .values(version=Order.version + 1, updated_at=now).execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise _stale(order)
+        refresh_findings(order, load_rules())
+        _record(order, actor, "edit", at=now, note=note, changes=changes)
+        db.session.flush()
+        db.session.refresh(order)
+    return order, changes
+
+
+def log_call(order_no: str, number: str, reached: bool, note: str, actor: Actor,
+             *, now: datetime | None = None) -> CallAttempt:
+    """Record one call attempt to the applicant."""
+    now = now or utcnow()
+    number = (number or "").strip()
+    if not number or len(number) > 30:
+        raise Invalid("请选择或填写拨打的号码", fields={"number": ["必填"]})
+    with write_transaction():
+        order = get_order(order_no)
+        _authorise(order, actor)
+        call = CallAttempt(order_id=order.id, at=now, actor_id=actor.user_id, number=number, reached=reached,
+                           note=(note or "").strip()[:500])
+        db.session.add(call)
+        _record(order, actor, "call", at=now, note=f"{number} {'已接通' if reached else '未接通'} {call.note}".strip())
+    return call
+
+
+def calls(order: Order) -> list[CallAttempt]:
+    return list(db.session.scalars(
+        select(CallAttempt).where(CallAttempt.order_id == order.id).order_by(CallAttempt.at.desc())
+    ).unique())
+
+
+def call_status(attempts: list[CallAttempt], now: datetime | None = None) -> dict:
+    """Whether to call back and when; unreachable after repeated unanswered calls."""
+    now = now or utcnow()
+    if not attempts or attempts[0].reached:
+        return {"callback_at": None, "unreachable": False, "due": False}
+    unanswered = 0
+    for attempt in attempts:
+        if attempt.reached:
+            break
+        unanswered += 1
+    callback_at = attempts[0].at + CALLBACK_AFTER
+    return {"callback_at": callback_at, "due": now >= callback_at, "unreachable": unanswered >= UNREACHABLE_AFTER,
+            "unanswered": unanswered}
+
+
+def add_note(order_no: str, text: str, actor: Actor, *, now: datetime | None = None) -> OrderNote:
+    text = (text or "").strip()
+    if not text or len(text) > 2000:
+        raise Invalid("备注不能为空，最长 2000 字", fields={"text": ["不能为空，最长 2000 字"]})
+    now = now or utcnow()
+    with write_transaction():
+        order = get_order(order_no)
+        note = OrderNote(order_id=order.id, at=now, actor_id=actor.user_id, text=text)
+        db.session.add(note)
+    return note
+
+
+def notes(order: Order) -> list[OrderNote]:
+    return list(db.session.scalars(
+        select(OrderNote).where(OrderNote.order_id == order.id).order_by(OrderNote.at.desc())
+    ).unique())
+
+
+def heartbeat(order: Order, user_id: int, *, now: datetime | None = None) -> list[str]:
+    """Mark the user as viewing the order; returns the other viewers' names."""
+    now = now or utcnow()
+    with write_transaction():
+        insert = pg_insert if is_postgres() else sqlite_insert
+        stmt = insert(OrderViewer).values(order_id=order.id, user_id=user_id, seen_at=now)
+        db.session.execute(stmt.on_conflict_do_update(index_elements=["order_id", "user_id"],
+                                                      set_={"seen_at": now}))
+        db.session.execute(delete(OrderViewer).where(OrderViewer.seen_at < now - PRESENCE_TTL * 20))
+    return other_viewers(order, user_id, now=now)
+
+
+def other_viewers(order: Order, user_id: int, *, now: datetime | None = None) -> list[str]:
+    now = now or utcnow()
+    return list(db.session.scalars(
+        select(User.display_name).join(OrderViewer, OrderViewer.user_id == User.id)
+        .where(OrderViewer.order_id == order.id, OrderViewer.user_id != user_id,
+               OrderViewer.seen_at >= now - PRESENCE_TTL)
+        .order_by(User.display_name)
+    ))
+
+
+def recheck(order_no: str, actor: Actor, *, now: datetime | None = None) -> Order:
+    """Run the 初审 checks again on demand and store what they find."""
+    now = now or utcnow()
+    with write_transaction():
+        order = get_order(order_no)
+        before = (order.error_count, order.warning_count)
+        refresh_findings(order, load_rules())
+        after = (order.error_count, order.warning_count)
+        if before != after:
+            _record(order, actor, "recheck", at=now, note=f"错误 {after[0]}，提醒 {after[1]}")
+    return order
