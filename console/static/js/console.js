@@ -11,18 +11,25 @@
     return Array.from(document.querySelectorAll("table.queue tbody tr[data-order-no]"));
   }
 
+  // The cursor is remembered by order number, so it survives rows being re-rendered.
+  let cursorNo = null;
+
+  function paintCursor() {
+    rows().forEach((r) => r.classList.toggle("cursor", r.dataset.orderNo === cursorNo));
+  }
+
   function moveCursor(step) {
     const all = rows();
     if (!all.length) return;
-    const current = all.findIndex((r) => r.classList.contains("cursor"));
+    const current = all.findIndex((r) => r.dataset.orderNo === cursorNo);
     const next = Math.max(0, Math.min(all.length - 1, current < 0 ? 0 : current + step));
-    all.forEach((r) => r.classList.remove("cursor"));
-    all[next].classList.add("cursor");
+    cursorNo = all[next].dataset.orderNo;
+    paintCursor();
     all[next].scrollIntoView({ block: "nearest" });
   }
 
   function cursorRow() {
-    return document.querySelector("table.queue tbody tr.cursor");
+    return rows().find((r) => r.dataset.orderNo === cursorNo) || null;
   }
 
   function click(selector, root) {
@@ -75,18 +82,6 @@
     return true;
   }
 
-  // Keep the cursor on the same order after a row is swapped (claim, unclaim).
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    const target = event.detail.target;
-    if (target && target.classList && target.classList.contains("cursor")) {
-      document.body.dataset.cursorOrder = target.dataset.orderNo || "";
-    }
-  });
-  document.addEventListener("htmx:afterSwap", function () {
-    const no = document.body.dataset.cursorOrder;
-    if (!no) return;
-    const row = document.querySelector('tr[data-order-no="' + CSS.escape(no) + '"]');
-    if (row) row.classList.add("cursor");
-    delete document.body.dataset.cursorOrder;
-  });
+  // Rows are re-rendered after a claim or a filter change: paint the cursor again.
+  document.addEventListener("htmx:afterSettle", paintCursor);
 })();
