@@ -19,6 +19,8 @@ from console.services.tokens import create_token
 
 PASSWORD = "correct horse battery staple 42"
 
+pytest_plugins = ["tests.browser"]  # the live server and Chromium fixtures
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from console.services import orders
 from console.services.actors import Actor
-from tests.browser import chromium, live, sign_in  # noqa: F401  (fixtures)
+from tests.browser import sign_in
 from tests.conftest import PASSWORD
 from tests.factories import order_body
 
