@@ -1,0 +1,46 @@
+"""Admin forms: users and API tokens."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from console.auth import Role
+from console.domain.passwords import password_problem
+from console.forms import options
+
+ROLE_CHOICES = options((r.value, r.label) for r in Role)
+
+
+class StrongPassword:
+    """The password policy of ``console.domain.passwords`` as a WTForms validator."""
+
+    def __init__(self, username_field: str | None = None):
+        self.username_field = username_field
+
+    def __call__(self, form, field):
+        username = form[self.username_field].data if self.username_field else ""
+        problem = password_problem(field.data or "", username=username or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class CreateUserForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("必填"), Length(max=64),
+                                               Regexp(r"^[A-Za-z0-9_.]+$", message="只能包含字母、数字、_ 和 .")])
+    display_name = StringField("姓名", validators=[DataRequired("必填"), Length(max=64)])
+    role = SelectField("角色", choices=ROLE_CHOICES)
+    password = PasswordField("初始密码", validators=[DataRequired("必填"), StrongPassword("username")])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("角色", choices=ROLE_CHOICES)
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("新密码", validators=[DataRequired("必填"), StrongPassword()])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("令牌名称", validators=[DataRequired("必填"), Length(max=100)])
