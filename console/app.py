@@ -44,9 +44,9 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from console.blueprints import admin, api, auth, health, orders, queues
+    from console.blueprints import admin, alerts, api, auth, health, orders, queues
 
-    for module in (api, auth, health, queues, orders, admin):
+    for module in (api, auth, health, queues, orders, alerts, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, no CSRF
 

@@ -84,7 +84,42 @@ def tokens_create(name: str) -> None:
     click.echo(plain)
 
 
-APP_COMMANDS = [seed_command, users_group, tokens_group]
+@click.group("jobs")
+def jobs_group() -> None:
+    """Scheduled jobs: one sweep now, or the scheduler as a process."""
+
+
+@jobs_group.command("sweep")
+@click.option("--now", "now_text", default=None, help="ISO-8601 moment to sweep as (default: now).")
+@with_appcontext
+def jobs_sweep(now_text: str | None) -> None:
+    """Run one overdue sweep and print a JSON summary."""
+    from datetime import UTC, datetime
+
+    from jobs.tasks import sweep_once
+
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.BadParameter("not an ISO-8601 time", param_hint="--now") from None
+        now = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC)
+    click.echo(json.dumps(sweep_once(now), ensure_ascii=False, sort_keys=True))
+
+
+@jobs_group.command("run")
+@with_appcontext
+def jobs_run() -> None:
+    """The scheduler as a long-running process (production)."""
+    from flask import current_app
+
+    from jobs.scheduler import run_forever
+
+    run_forever(current_app._get_current_object())
+
+
+APP_COMMANDS = [seed_command, users_group, tokens_group, jobs_group]
 
 
 @cli.command("demo", with_appcontext=False)
@@ -112,6 +147,9 @@ def demo(host: str, port: int, count: int) -> None:
     click.echo("按 Ctrl+C 停止。")
     from werkzeug.serving import run_simple
 
+    from jobs.scheduler import start_in_process
+
+    start_in_process(app)
     # run_simple, not app.run: Flask ignores app.run() inside its own CLI.
     run_simple(host, port, app, use_reloader=False, threaded=True)
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -52,6 +53,7 @@ class User(db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))  # specialist | supervisor | admin
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Bumped to end every open session of the user (logout, deactivation, "sign out everywhere").
@@ -110,6 +112,11 @@ class Order(db.Model):
     stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When the stage enters its last fifth (due soon); None for untimed states.
+    due_soon_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the overdue sweep must next look at this order (None: nothing pending). The sweep reads
+    #: only rows with next_alert_at <= now, so its cost follows the alerts to create, not the table.
+    next_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Fingerprint of the body that created the order (idempotent re-posts).
@@ -324,7 +331,7 @@ class Lease(db.Model):
 
 
 __all__ = [
-    "ApiToken",
+    "Alert", "ApiToken",
     "AuditEntry",
     "CalendarOverride",
     "CalendarYear",
@@ -398,3 +405,29 @@ class OrderViewer(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Alert(db.Model):
+    """One alert per order, stage entry and kind (the sweep may run twice, or twice at once)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("order_id", "stage_entered_at", "kind", name="uq_alerts_order_stage_kind"),
+        Index("ix_alerts_recipient_ack", "recipient_id", "acknowledged_at", "id"),
+        Index("ix_alerts_ack_id", "acknowledged_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))  # due_soon | overdue | escalated | sms_expiring | bureau_overdue
+    #: The assignee; None means the supervisors (unassigned orders, escalations).
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship(lazy="joined")

@@ -115,6 +115,20 @@ class WorkingCalendar:
             count += self.is_workday(current)
         return count
 
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """``start`` plus ``hours`` of time that falls on working days (whole days, Asia/Shanghai)."""
+        remaining = timedelta(hours=hours)
+        moment = to_local(start)
+        for _ in range(366 * 2):
+            midnight = datetime.combine(moment.date() + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+            if self.is_workday(moment.date()):
+                available = midnight - moment
+                if remaining <= available:
+                    return (moment + remaining).astimezone(UTC)
+                remaining -= available
+            moment = midnight
+        return (to_local(start) + timedelta(hours=hours)).astimezone(UTC)
+
     def deadline(self, entered_at: datetime, working_days: int) -> Deadline:
         """End (24:00 Asia/Shanghai) of the n-th working day after the day ``entered_at`` falls on."""
         local_day = to_local(entered_at).date()

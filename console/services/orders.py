@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from console.database import is_postgres, write_transaction
 from console.domain.calendar import to_local, utcnow
 from console.domain.checks import sms_required
-from console.domain.sla import due
+from console.domain.sla import due, due_soon_from
 from console.domain.workflow import (
     QUEUE_STATES,
     WORKED_STATES,
@@ -76,14 +76,20 @@ def _record(order: Order, actor: Actor, action: str, *, at: datetime, from_state
 
 
 def _stage_values(order: Order, state: State, rules: Rules, now: datetime) -> dict:
-    limit = rules.limit_for(state, order.province)
-    deadline = due(now, limit, rules.calendar) if limit else None
-    return {
-        "state": state.value,
-        "stage_entered_at": now,
-        "due_at": deadline.at if deadline else None,
-        "due_estimated": bool(deadline and deadline.estimated),
-    }
+    """State, stage clock, due date and the sweep's next look for an order entering ``state``."""
+    values = {"state": state.value, "stage_entered_at": now}
+    values.update(deadline_values(order.province, state, now, rules))
+    return values
+
+
+def deadline_values(province: str, state: State | str, entered_at: datetime, rules: Rules) -> dict:
+    """due_at, due_estimated, due_soon_at and next_alert_at for a stage entered at ``entered_at``."""
+    limit = rules.limit_for(State(state), province)
+    if limit is None:
+        return {"due_at": None, "due_estimated": False, "due_soon_at": None, "next_alert_at": None}
+    deadline = due(entered_at, limit, rules.calendar)
+    soon = due_soon_from(entered_at, deadline.at)
+    return {"due_at": deadline.at, "due_estimated": deadline.estimated, "due_soon_at": soon, "next_alert_at": soon}
 
 
 def submit(raw, actor: Actor, *, now: datetime | None = None) -> tuple[Order, bool]:

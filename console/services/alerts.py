@@ -1,0 +1,185 @@
+"""The overdue sweep and the alerts it creates: idempotent, set-based, cheap when nothing is new."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from console.database import is_postgres, write_transaction
+from console.domain.alerts import KIND_LABELS, plan_alerts
+from console.domain.calendar import to_local, utcnow
+from console.domain.workflow import Action, Route, State
+from console.extensions import db
+from console.models import Alert, Order, User
+from console.services.actors import Actor
+from console.services.errors import Invalid
+from console.services.rules import load_rules
+from console.services.settings import get_setting
+
+log = logging.getLogger(__name__)
+
+#: Orders looked at per sweep; a backlog larger than this is finished by the next sweeps.
+BATCH = 2000
+SYSTEM = Actor.system("system:sweep")
+
+
+def sweep(*, now: datetime | None = None) -> dict:
+    """One sweep: create the alerts that are due, expire SMS codes that ran out, send e-mail."""
+    from console.services.orders import _move  # the one place that moves orders
+
+    now = now or utcnow()
+    summary: dict = {"now": now.isoformat(), "looked_at": 0, "alerts": {}, "new_alerts": 0, "sms_expired": 0,
+                     "emailed": 0}
+    created_ids: list[int] = []
+    with write_transaction():
+        pick = (select(Order.id, Order.state, Order.stage_entered_at, Order.due_soon_at, Order.due_at,
+                       Order.assignee_id, Order.next_alert_at)
+                .where(Order.next_alert_at <= now).order_by(Order.next_alert_at).limit(BATCH))
+        if is_postgres():
+            pick = pick.with_for_update(skip_locked=True, of=Order)
+        rows = db.session.execute(pick).all()
+        summary["looked_at"] = len(rows)
+        if not rows:
+            return summary
+        rules = load_rules()
+        hours = get_setting("escalate_after_working_hours")
+
+        def escalate_at(moment: datetime) -> datetime:
+            return rules.calendar.add_working_hours(moment, hours)
+
+        overdue = {(a.order_id, a.stage_entered_at): a for a in db.session.scalars(
+            select(Alert).where(Alert.order_id.in_([r.id for r in rows]),
+                                Alert.kind.in_(["overdue", "bureau_overdue"])))}
+        new_alerts, moves = [], []
+        for row in rows:
+            previous = overdue.get((row.id, row.stage_entered_at))
+            plan = plan_alerts(row.state, row.due_soon_at, row.due_at, now,
+                               overdue_alerted_at=previous.created_at if previous else None,
+                               overdue_acknowledged=bool(previous and previous.acknowledged_at),
+                               escalate_at=escalate_at)
+            for kind in plan.kinds:
+                recipient = None if kind == "escalated" else row.assignee_id
+                new_alerts.append({"order_id": row.id, "stage_entered_at": row.stage_entered_at, "state": row.state,
+                                   "kind": kind, "recipient_id": recipient, "created_at": now, "due_at": row.due_at})
+            if plan.expire_sms:
+                moves.append(row.id)
+            else:
+                db.session.execute(
+                    update(Order).where(Order.id == row.id, Order.stage_entered_at == row.stage_entered_at)
+                    .values(next_alert_at=plan.next_alert_at).execution_options(synchronize_session=False))
+        if new_alerts:
+            insert = pg_insert if is_postgres() else sqlite_insert
+            stmt = insert(Alert).on_conflict_do_nothing(
+                index_elements=["order_id", "stage_entered_at", "kind"]).returning(Alert.id, Alert.kind)
+            for alert_id, kind in db.session.execute(stmt, new_alerts).all():
+                created_ids.append(alert_id)
+                summary["alerts"][kind] = summary["alerts"].get(kind, 0) + 1
+        for order_id in moves:
+            order = db.session.get(Order, order_id)
+            _move(order, Action.SMS_FAILED, SYSTEM, rules=rules, route=Route(), now=now,
+                  reasons=["sms_expired"], note="短信验证码 24 小时内未完成核验，已过期")
+            summary["sms_expired"] += 1
+    summary["new_alerts"] = len(created_ids)
+    if created_ids and current_app.config.get("SMTP_URL"):
+        summary["emailed"] = email_alerts(created_ids, current_app.config["SMTP_URL"])
+    return summary
+
+
+# --- reading and acknowledging -----------------------------------------------------------------
+
+def visible_to(user) -> object:
+    """Alerts a user sees: addressed to them; supervisors also see the supervisors' alerts."""
+    if user.role in {"supervisor", "admin"}:
+        return or_(Alert.recipient_id == user.id, Alert.recipient_id.is_(None))
+    return Alert.recipient_id == user.id
+
+
+def unacknowledged_count(user) -> int:
+    return db.session.scalar(
+        select(func.count(Alert.id)).where(visible_to(user), Alert.acknowledged_at.is_(None))) or 0
+
+
+def list_alerts(user, *, kind: str = "", show: str = "open", limit: int = 200) -> list[Alert]:
+    query = select(Alert).where(visible_to(user))
+    if kind in KIND_LABELS:
+        query = query.where(Alert.kind == kind)
+    if show == "open":
+        query = query.where(Alert.acknowledged_at.is_(None))
+    elif show == "done":
+        query = query.where(Alert.acknowledged_at.is_not(None))
+    return list(db.session.scalars(query.order_by(Alert.id.desc()).limit(limit)).unique())
+
+
+def acknowledge(user, alert_ids: list[int], *, now: datetime | None = None) -> int:
+    """Acknowledge alerts the user can see; returns how many changed."""
+    if not alert_ids:
+        raise Invalid("请选择要确认的提醒", fields={"ids": ["至少选择一条"]})
+    now = now or utcnow()
+    with write_transaction():
+        result = db.session.execute(
+            update(Alert).where(Alert.id.in_(alert_ids), Alert.acknowledged_at.is_(None), visible_to(user))
+            .values(acknowledged_at=now, acknowledged_by=user.id).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+# --- e-mail ------------------------------------------------------------------------------------
+
+def email_alerts(alert_ids: list[int], smtp_url: str) -> int:
+    """Send one message per new alert to its recipients' addresses; a mail failure never fails the sweep."""
+    alerts = db.session.scalars(select(Alert).where(Alert.id.in_(alert_ids))).unique().all()
+    supervisors = [u.email for u in db.session.scalars(
+        select(User).where(User.role.in_(["supervisor", "admin"]), User.active.is_(True), User.email != ""))]
+    sent = []
+    try:
+        with _smtp(smtp_url) as smtp:
+            for alert in alerts:
+                if alert.recipient_id is None:
+                    to = supervisors
+                else:
+                    user = db.session.get(User, alert.recipient_id)
+                    to = [user.email] if user and user.active and user.email else []
+                if not to:
+                    continue
+                smtp.send_message(_message(alert, to, current_app.config.get("SMTP_FROM", "icp-console@localhost")))
+                sent.append(alert.id)
+    except (OSError, smtplib.SMTPException):
+        log.exception("sending alert e-mail failed; alerts stay in the console")
+    if sent:
+        with write_transaction():
+            db.session.execute(update(Alert).where(Alert.id.in_(sent)).values(emailed_at=utcnow()))
+    return len(sent)
+
+
+def _smtp(url: str) -> smtplib.SMTP:
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"}:
+        raise ValueError("CONSOLE_SMTP_URL must be smtp://host:port or smtps://host:port")
+    cls = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
+    smtp = cls(parts.hostname or "localhost", parts.port or (465 if parts.scheme == "smtps" else 25), timeout=10)
+    if parse_qs(parts.query).get("starttls") == ["1"]:
+        smtp.starttls()
+    if parts.username:
+        smtp.login(unquote(parts.username), unquote(parts.password or ""))
+    return smtp
+
+
+def _message(alert: Alert, to: list[str], sender: str) -> EmailMessage:
+    order = alert.order
+    message = EmailMessage()
+    message["Subject"] = f"[备案审核台] {KIND_LABELS[alert.kind]}：{order.order_no} {order.subject_name}"
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    due = to_local(alert.due_at).strftime("%Y-%m-%d %H:%M") if alert.due_at else "—"
+    message.set_content(
+        f"订单 {order.order_no}（{order.subject_name}，{order.province}）\n"
+        f"状态：{State(alert.state).label}\n提醒：{KIND_LABELS[alert.kind]}\n截止：{due}（北京时间）\n"
+    )
+    return message

@@ -1,0 +1,45 @@
+"""Job bodies: plain functions with their own app context, callable from the CLI with --now."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta
+
+from flask import Flask
+
+from console.services import alerts, leases
+from console.services.jobruns import SWEEP, recorded_run
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "scheduler"
+
+
+def lease_ttl(interval: int) -> timedelta:
+    """Long enough to survive one slow tick, short enough for a quick takeover."""
+    override = os.environ.get("CONSOLE_LEASE_SECONDS")
+    return timedelta(seconds=int(override) if override else max(90, interval * 3))
+
+
+def sweep_once(now: datetime | None = None, *, holder: str = "cli") -> dict:
+    """One recorded sweep (inside an app context)."""
+    with recorded_run(SWEEP) as summary:
+        summary["holder"] = holder
+        summary.update(alerts.sweep(now=now))
+    return summary
+
+
+def run_sweep_if_leader(app: Flask, holder: str) -> dict | None:
+    """The scheduled tick: sweep only while holding the lease. Errors are logged and recorded,
+    never raised into the scheduler (the next tick tries again)."""
+    from jobs.scheduler import interval_seconds
+
+    with app.app_context():
+        try:
+            if not leases.acquire(LEASE_NAME, holder, lease_ttl(interval_seconds(app))):
+                return None
+            return sweep_once(holder=holder)
+        except Exception:
+            log.exception("scheduled sweep failed; retrying on the next tick")
+            return None
