@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 
 from console import database
 from console.config import load_config
@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config))
     _configure_logging(app)
+    app.before_request(_limit_body)  # first: CSRF checking reads the body
     _register_extensions(app)
     _register_blueprints(app)
     _register_security(app)
@@ -27,6 +28,16 @@ def create_app(config: dict | None = None) -> Flask:
     _register_templates(app)
     _register_cli(app)
     return app
+
+
+#: Endpoints that accept larger bodies than MAX_CONTENT_LENGTH (1 MiB): file uploads.
+UPLOAD_LIMITS = {"imports.upload": 9 * 1024 * 1024}
+
+
+def _limit_body() -> None:
+    limit = UPLOAD_LIMITS.get(request.endpoint or "")
+    if limit:
+        request.max_content_length = limit
 
 
 def _configure_logging(app: Flask) -> None:
@@ -44,9 +55,9 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from console.blueprints import admin, alerts, api, auth, health, orders, queues
+    from console.blueprints import admin, alerts, api, auth, health, imports, orders, queues, stages
 
-    for module in (api, auth, health, queues, orders, alerts, admin):
+    for module in (api, auth, health, queues, orders, stages, imports, alerts, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, no CSRF
 

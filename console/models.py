@@ -129,6 +129,10 @@ class Order(db.Model):
     warning_count: Mapped[int] = mapped_column(Integer, default=0)
     findings: Mapped[list] = mapped_column(JSON, default=list)
     result_filing_number: Mapped[str | None] = mapped_column(String(40))
+    mail_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    courier: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    tracking_no: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    sms_resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     subject_type: Mapped[str] = mapped_column(String(20))
@@ -331,8 +335,10 @@ class Lease(db.Model):
 
 
 __all__ = [
-    "Alert", "ApiToken",
+    "Alert",
+    "ApiToken",
     "AuditEntry",
+    "BureauImport",
     "CalendarOverride",
     "CalendarYear",
     "CallAttempt",
@@ -348,6 +354,7 @@ __all__ = [
     "ProvinceRuleRow",
     "RejectionReason",
     "Setting",
+    "Shipment",
     "SlaLimitRow",
     "User",
 ]
@@ -431,3 +438,41 @@ class Alert(db.Model):
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(lazy="joined")
+
+
+class Shipment(db.Model):
+    """One round of mailed paper materials: shipped, received, checked item by item."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("order_id", "round", name="uq_shipments_order_round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    courier: Mapped[str] = mapped_column(String(20))
+    tracking_no: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    received_on: Mapped[date | None] = mapped_column(Date)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(10))  # passed | failed
+    items: Mapped[list] = mapped_column(JSON, default=list)  # [{item, status: ok|missing|defective, note}]
+
+
+class BureauImport(db.Model):
+    """A file of bureau results: previewed row by row, then applied, one transaction per row."""
+
+    __tablename__ = "bureau_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))  # previewed | applying | done
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    applied: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[list] = mapped_column(JSON, default=list)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

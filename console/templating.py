@@ -9,6 +9,7 @@ from flask_wtf.csrf import generate_csrf
 
 from console.auth import Role, can
 from console.domain.calendar import to_local
+from console.domain.mailing import COURIERS, ITEM_STATUSES
 from console.domain.order_fields import CERTIFICATE_TYPES, ID_TYPES, SUBJECT_TYPES, Kind, label_for
 from console.domain.workflow import ACTION_LABELS, Action, State
 
@@ -82,4 +83,6 @@ def init_app(app: Flask) -> None:
         event_label=lambda a: EVENT_LABELS.get(a, a),
         choice_label=lambda kind, value: CHOICE_LABELS[kind].get(value, value),
         field_label=label_for,
+        couriers=COURIERS,
+        item_statuses=ITEM_STATUSES,
     )

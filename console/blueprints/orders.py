@@ -36,9 +36,35 @@ def _forms(ws, *, approve: ApproveForm | None = None, reject: RejectForm | None 
     return approve, reject
 
 
+def _stage_forms(ws, given: dict | None) -> dict:
+    """The forms of the order's current stage, prefilled; ``given`` carries submitted ones."""
+    from datetime import datetime
+
+    from console.domain.calendar import SHANGHAI
+    from console.forms.stages import BureauApproveForm, ReasonForm, ReceiveForm, ShipmentForm, SmsVerifiedForm
+
+    order, v = ws.order, ws.order.version
+    now = datetime.now(SHANGHAI)
+    forms = {
+        "shipment": ShipmentForm(formdata=None, version=v, courier=order.courier or "sf",
+                                 tracking_no=order.tracking_no if order.mail_round and not ws.shipment_received else ""),
+        "receive": ReceiveForm(formdata=None, version=v, received_on=now.date()),
+        "sms_verified": SmsVerifiedForm(formdata=None, version=v, verified_at=now.replace(second=0, microsecond=0,
+                                                                                         tzinfo=None)),
+        "sms_failed": ReasonForm(formdata=None, version=v, prefix="fail"),
+        "bureau_approve": BureauApproveForm(formdata=None, version=v, filing_number=(
+            (order.original_filing or {}).get("filing_number") or order.website_filing_number)),
+        "bureau_reject": ReasonForm(formdata=None, version=v, prefix="reject"),
+    }
+    forms.update(given or {})
+    return forms
+
+
 def _context(ws, *, banner: dict | None = None, editing: str | None = None, edit_form=None,
-             approve=None, reject=None, **extra) -> dict:
+             approve=None, reject=None, stage_forms: dict | None = None, **extra) -> dict:
     approve, reject = _forms(ws, approve=approve, reject=reject)
+    extra.setdefault("check_errors", {})
+    extra.setdefault("check_values", {})
     calls = workbench.calls(ws.order)
     if editing and edit_form is None:
         edit_form = correction_form(editing, order_body=order_to_body(ws.order))
@@ -46,7 +72,8 @@ def _context(ws, *, banner: dict | None = None, editing: str | None = None, edit
     return dict(ws=ws, order=ws.order, approve_form=approve, reject_form=reject, banner=banner, calls=calls,
                 call_status=workbench.call_status(calls), notes=workbench.notes(ws.order), editing=editing,
                 edit_form=edit_form, edit_fields=field_rows(editing, edit_form) if editing else [],
-                viewers=workbench.other_viewers(ws.order, current_user.id), changed=False, **extra)
+                viewers=workbench.other_viewers(ws.order, current_user.id), changed=False,
+                stage_forms=_stage_forms(ws, stage_forms), **extra)
 
 
 def _page(ws, status: int = 200, **kw):

@@ -14,6 +14,7 @@ from console.services import orders as order_service
 from console.services import queues as queue_service
 from console.services.actors import Actor
 from console.services.errors import Conflict
+from console.services.rules import load_rules
 from console.templating import is_fragment_request, render
 
 bp = Blueprint("queues", __name__, url_prefix="/queues")
@@ -36,8 +37,9 @@ def show_queue(queue: str):
     form = QueueFilterForm(queue, staff_choices(), formdata=request.args)
     filters = form.to_filter()
     page = queue_service.queue_page(queue, filters, current_user.id, cursor=request.args.get("after"))
+    extras = queue_service.row_extras(queue, page.rows, load_rules()) if queue != "initial-review" else {}
     context = dict(queue=queue, queue_title=QUEUES[queue], form=form, page=page,
-                   query_args=form.query_args())
+                   query_args=form.query_args(), extras=extras, bulk=False)
     if is_fragment_request() and request.args.get("after"):
         return render_template("queues/_rows.html", **context)  # "load more": rows only
     return render("queues/page.html", "queues/_results.html", **context)

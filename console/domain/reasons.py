@@ -20,6 +20,13 @@ DEFAULT_REASONS: dict[str, str] = {
     "other": "其他",
 }
 
+#: Reasons the system records (not offered in the reject form), for labels and statistics.
+SYSTEM_REASONS: dict[str, str] = {
+    "sms_expired": "短信核验超时未完成",
+    "sms_failed": "短信核验失败",
+    "bureau": "管局驳回",
+}
+
 #: Which reason a reviewer most likely means for a finding of each check (pre-ticked on reject).
 REASON_FOR_CHECK: dict[str, str] = {
     "same_province": "address_province",

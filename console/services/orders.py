@@ -201,6 +201,9 @@ def decide(order_no: str, action: Action, actor: Actor, *, expected_version: int
         _authorise(order, actor)
         rules = load_rules()
         extra = dict(values or {})
+        if action is Action.APPROVE and mailing_required is None:
+            rule = rules.provinces.get(order.province)
+            mailing_required = bool(rule and rule.mailing_required)  # the province rule, unless told
         if mailing_required is not None:
             extra["mailing_required"] = mailing_required
         _move(order, action, actor, rules=rules, route=route_for(order, rules, mailing_required=mailing_required),

@@ -117,3 +117,24 @@ def nav_counts(viewer_id: int, *, now: datetime | None = None) -> dict[str, dict
         bucket["unassigned"] += int(unassigned or 0)
         bucket["overdue"] += int(overdue or 0)
     return counts
+
+
+def row_extras(queue: str, rows: list[Order], rules, *, now: datetime | None = None) -> dict[int, dict]:
+    """Per-row figures of the mailing and bureau queues (only for the rows on the page)."""
+    from console.domain.calendar import to_local
+    from console.domain.sla import BUREAU_EARLIEST_WORKING_DAYS
+    from console.domain.workflow import State
+
+    now = now or utcnow()
+    today = to_local(now).date()
+    out: dict[int, dict] = {}
+    for order in rows:
+        entered = to_local(order.stage_entered_at).date()
+        if queue == "mailing":
+            out[order.id] = {"waiting": f"{(now - order.stage_entered_at).days} 天"}
+        elif queue == "bureau" and order.state == State.BUREAU_REVIEW:
+            limit = rules.limit_for(State.BUREAU_REVIEW, order.province)
+            earliest, _ = rules.calendar.add_working_days(entered, BUREAU_EARLIEST_WORKING_DAYS)
+            out[order.id] = {"elapsed": rules.calendar.working_days_between(entered, today),
+                             "limit": limit.limit if limit else "", "earliest": earliest.strftime("%m-%d")}
+    return out

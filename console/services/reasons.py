@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from console.domain.reasons import DEFAULT_REASONS
+from console.domain.reasons import DEFAULT_REASONS, SYSTEM_REASONS
 from console.extensions import db
 from console.models import RejectionReason
 
@@ -23,5 +23,5 @@ def catalogue(*, include_retired: bool = False) -> dict[str, str]:
 
 
 def labels(codes: list[str]) -> list[str]:
-    known = catalogue(include_retired=True)
+    known = {**SYSTEM_REASONS, **catalogue(include_retired=True)}
     return [known.get(code, code) for code in codes]

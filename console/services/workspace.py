@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from console.domain.checks import Finding, domain_forms
 from console.domain.order_fields import ORIGINAL_FILING_KEYS
+from console.domain.reasons import SYSTEM_REASONS
 from console.extensions import db
 from console.models import Order, OrderEvent
+from console.services import postreview
 from console.services.findings import current_findings
 from console.services.orders import get_order
 from console.services.reasons import catalogue
@@ -26,6 +28,15 @@ class Workspace:
     comparison: list[dict]
     domains: list[dict]
     reason_labels: dict[str, str]
+    shipments: list
+
+    @property
+    def shipment(self):
+        return self.shipments[-1] if self.shipments else None
+
+    @property
+    def shipment_received(self) -> bool:
+        return bool(self.shipment and self.shipment.received_on)
 
     @property
     def errors(self) -> list[Finding]:
@@ -81,4 +92,5 @@ def load_workspace(order_no: str) -> Workspace:
                         "ascii": forms[1] if forms else "", "valid": forms is not None})
     return Workspace(order=order, rules=rules, findings=current_findings(order, rules), events=list(events),
                      reasons=catalogue(), comparison=comparison(order), domains=domains,
-                     reason_labels=catalogue(include_retired=True))
+                     reason_labels={**SYSTEM_REASONS, **catalogue(include_retired=True)},
+                     shipments=postreview.shipments(order))

@@ -1,0 +1,243 @@
+"""Batch import of bureau results: parse, preview row by row, apply one transaction per row.
+
+A file never half-applies silently: every row ends as applied, skipped (already applied) or
+failed with its reason, and the failures can be downloaded. Re-importing the same file applies
+nothing twice, because an order whose result is recorded is no longer in the bureau stage.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import threading
+from datetime import datetime
+
+from flask import Flask
+from sqlalchemy import select
+
+from console.database import write_transaction
+from console.domain.calendar import utcnow
+from console.domain.workflow import State
+from console.extensions import db
+from console.models import BureauImport, Order
+from console.services import postreview
+from console.services.actors import Actor
+from console.services.errors import Invalid, NotFound, ServiceError
+
+log = logging.getLogger(__name__)
+
+MAX_ROWS = 20_000
+MAX_BYTES = 8 * 1024 * 1024
+COLUMNS = {
+    "order_no": ("订单号", "order_no"),
+    "result": ("结果", "result"),
+    "filing_number": ("备案号", "filing_number"),
+    "reason": ("原因", "reason"),
+}
+APPROVED = {"approved", "通过", "审核通过", "接入成功"}
+REJECTED = {"rejected", "驳回", "不通过", "审核不通过", "管局驳回"}
+TEMPLATE_ROWS = [["订单号", "结果", "备案号", "原因"],
+                 ["JR2026112800001", "通过", "浙ICP备12345678号-1", ""],
+                 ["JR2026112800002", "驳回", "", "主办单位证件住所与证件不一致"]]
+
+
+def template_csv() -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(TEMPLATE_ROWS)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly
+
+
+def parse_upload(filename: str, data: bytes) -> list[dict]:
+    """Rows of a CSV (UTF-8 or GBK) or XLSX file, keyed by column; Invalid with a clear reason."""
+    name = (filename or "").lower()
+    if not data:
+        raise Invalid("文件是空的", fields={"file": ["文件是空的"]})
+    if len(data) > MAX_BYTES:
+        raise Invalid("文件过大", fields={"file": [f"文件不能超过 {MAX_BYTES // 1024 // 1024} MB"]})
+    if name.endswith(".csv"):
+        table = _csv_rows(data)
+    elif name.endswith(".xlsx"):
+        table = _xlsx_rows(data)
+    else:
+        raise Invalid("文件类型不支持", fields={"file": ["请上传 .csv 或 .xlsx 文件"]})
+    table = [row for row in table if any((cell or "").strip() for cell in row)]
+    if not table:
+        raise Invalid("文件是空的", fields={"file": ["文件中没有任何内容"]})
+    header = [(cell or "").strip().lower() for cell in table[0]]
+    index = {}
+    for key, names in COLUMNS.items():
+        for i, cell in enumerate(header):
+            if cell in names:
+                index[key] = i
+    missing = [COLUMNS[k][0] for k in ("order_no", "result") if k not in index]
+    if missing:
+        raise Invalid("缺少必需的列", fields={"file": ["缺少列：" + "、".join(missing) + "（表头须为 订单号、结果、备案号、原因）"]})
+    body = table[1:]
+    if not body:
+        raise Invalid("文件中只有表头", fields={"file": ["文件中只有表头，没有数据行"]})
+    if len(body) > MAX_ROWS:
+        raise Invalid("行数过多", fields={"file": [f"一次最多导入 {MAX_ROWS} 行"]})
+    rows = []
+    for line, cells in enumerate(body, start=2):
+        def cell(key, cells=cells):
+            i = index.get(key)
+            return (cells[i] if i is not None and i < len(cells) else "") or ""
+        rows.append({"line": line, "order_no": cell("order_no").strip(), "result": cell("result").strip(),
+                     "filing_number": cell("filing_number").strip(), "reason": cell("reason").strip()})
+    return rows
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in Chinese Windows saves CSV as GBK
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise Invalid("无法识别文件编码", fields={"file": ["请使用 UTF-8 或 GBK 编码的 CSV"]})
+    if "\x00" in text:
+        raise Invalid("文件不是文本 CSV", fields={"file": ["文件内容不是 CSV 文本"]})
+    try:
+        return [list(r) for r in csv.reader(io.StringIO(text))]
+    except csv.Error as exc:
+        raise Invalid("CSV 格式错误", fields={"file": [f"CSV 格式错误：{exc}"]}) from None
+
+
+def _xlsx_rows(data: bytes) -> list[list[str]]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError):
+        raise Invalid("无法读取 XLSX 文件", fields={"file": ["文件不是有效的 .xlsx 工作簿"]}) from None
+    sheet = book.worksheets[0]
+    rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    book.close()
+    return rows
+
+
+def _judge(row: dict, order: Order | None, seen: set[str]) -> tuple[str, str, str]:
+    """(status, outcome, message): status is ok | skip | error."""
+    no = row["order_no"]
+    outcome = "approved" if row["result"].lower() in APPROVED else "rejected" if row["result"].lower() in REJECTED else ""
+    if not no:
+        return "error", outcome, "缺少订单号"
+    if no in seen:
+        return "error", outcome, "与前面的行重复"
+    seen.add(no)
+    if not outcome:
+        return "error", outcome, f"结果「{row['result']}」无法识别（应为 通过 或 驳回）"
+    if order is None:
+        return "error", outcome, "订单不存在"
+    if outcome == "approved" and order.state == State.APPROVED and order.result_filing_number == row["filing_number"]:
+        return "skip", outcome, "已导入过（订单已接入成功）"
+    if outcome == "rejected" and order.state == State.BUREAU_REJECTED:
+        return "skip", outcome, "已导入过（订单已是管局驳回）"
+    if order.state != State.BUREAU_REVIEW:
+        return "error", outcome, f"订单处于「{State(order.state).label}」，不在管局审核中"
+    if outcome == "approved":
+        problem = postreview.bureau_number_problem(order, row["filing_number"], row["reason"])
+        if problem:
+            return "error", outcome, problem[1]
+    elif not row["reason"]:
+        return "error", outcome, "驳回须填写原因"
+    return "ok", outcome, "将导入"
+
+
+def preview(filename: str, data: bytes, actor: Actor) -> BureauImport:
+    """Parse and judge every row; nothing is applied yet."""
+    rows = parse_upload(filename, data)
+    numbers = list({r["order_no"] for r in rows if r["order_no"]})
+    orders: dict[str, Order] = {}
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start:start + 500]
+        orders.update({o.order_no: o for o in db.session.scalars(select(Order).where(Order.order_no.in_(chunk)))})
+    seen: set[str] = set()
+    for row in rows:
+        row["status"], row["outcome"], row["message"] = _judge(row, orders.get(row["order_no"]), seen)
+    with write_transaction():
+        batch = BureauImport(created_at=utcnow(), created_by=actor.user_id, filename=(filename or "")[:200],
+                             status="previewed", total=len(rows), rows=rows)
+        db.session.add(batch)
+    return batch
+
+
+def get_import(import_id: int) -> BureauImport:
+    batch = db.session.get(BureauImport, import_id)
+    if batch is None:
+        raise NotFound("导入记录不存在")
+    return batch
+
+
+def start_apply(app: Flask, import_id: int, actor: Actor) -> None:
+    """Mark the import as applying and work through it in a background thread (progress is polled)."""
+    with write_transaction():
+        batch = get_import(import_id)
+        if batch.status != "previewed":
+            raise Invalid("此文件已导入", fields={"file": ["此文件已导入，不能重复执行"]})
+        batch.status = "applying"
+    thread = threading.Thread(target=_apply_in_thread, args=(app, import_id, actor), daemon=True,
+                              name=f"bureau-import-{import_id}")
+    thread.start()
+    app.extensions.setdefault("import_threads", {})[import_id] = thread
+
+
+def _apply_in_thread(app: Flask, import_id: int, actor: Actor) -> None:
+    with app.app_context():
+        try:
+            apply_rows(import_id, actor)
+        except Exception:
+            log.exception("bureau import %s stopped", import_id)
+            db.session.rollback()
+            with write_transaction():
+                batch = get_import(import_id)
+                batch.status, batch.finished_at = "done", utcnow()
+
+
+def apply_rows(import_id: int, actor: Actor, *, progress_every: int = 50, now: datetime | None = None) -> None:
+    """Apply each row in its own transaction; record the outcome of every row."""
+    batch = get_import(import_id)
+    rows = [dict(r) for r in batch.rows]
+    applied = failed = 0
+    for i, row in enumerate(rows):
+        if row["status"] == "ok":
+            try:
+                order = postreview.get_order(row["order_no"])
+                if row["outcome"] == "approved":
+                    postreview.bureau_approve(row["order_no"], row["filing_number"], actor,
+                                              expected_version=order.version, reason=row["reason"], now=now)
+                else:
+                    postreview.bureau_reject(row["order_no"], row["reason"], actor,
+                                             expected_version=order.version, now=now)
+            except ServiceError as exc:
+                db.session.rollback()
+                row["status"], row["message"] = "error", exc.message + (
+                    "：" + "；".join(m for ms in exc.fields.values() for m in ms) if exc.fields else "")
+                failed += 1
+            else:
+                row["status"], row["message"] = "applied", "已导入"
+                applied += 1
+        elif row["status"] == "error":
+            failed += 1
+        rows[i] = row
+        if (i + 1) % progress_every == 0 or i + 1 == len(rows):
+            with write_transaction():
+                current = get_import(import_id)
+                current.processed, current.applied, current.failed = i + 1, applied, failed
+                if i + 1 == len(rows):
+                    current.rows, current.status, current.finished_at = rows, "done", utcnow()
+
+
+def failures_csv(batch: BureauImport) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["行号", "订单号", "结果", "备案号", "原因", "失败原因"])
+    for row in batch.rows:
+        if row["status"] == "error":
+            writer.writerow([row["line"], row["order_no"], row["result"], row["filing_number"], row["reason"],
+                             row["message"]])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
