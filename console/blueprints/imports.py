@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -66,8 +76,8 @@ def apply(import_id: int):
     """Apply the previewed rows, one transaction each, in the background."""
     try:
         imports.start_apply(current_app._get_current_object(), import_id, Actor.for_user(current_user))
-    except Invalid:
-        pass  # already applying or done: the page shows where it stands
+    except Invalid as exc:  # already applying or done: the page shows where it stands
+        flash(exc.message, "warning")
     target = url_for("imports.show", import_id=import_id)
     if request.headers.get("HX-Request"):
         response = make_response("", 204)
