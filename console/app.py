@@ -55,9 +55,21 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from console.blueprints import admin, alerts, api, auth, health, imports, orders, queues, stages
+    from console.blueprints import (
+        admin,
+        alerts,
+        api,
+        auth,
+        health,
+        imports,
+        orders,
+        queues,
+        settings,
+        stages,
+        supervisor,
+    )
 
-    for module in (api, auth, health, queues, orders, stages, imports, alerts, admin):
+    for module in (api, auth, health, queues, orders, stages, imports, supervisor, settings, alerts, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, no CSRF
 

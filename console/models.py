@@ -204,7 +204,10 @@ class OrderEvent(db.Model):
     """Append-only history: every change to an order, who made it and what it changed."""
 
     __tablename__ = "order_events"
-    __table_args__ = (Index("ix_order_events_order_at", "order_id", "id"),)
+    __table_args__ = (
+        Index("ix_order_events_order_at", "order_id", "id"),
+        Index("ix_order_events_at_action", "at", "action"),  # statistics and the board's decision counts
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -335,7 +338,7 @@ class Lease(db.Model):
 
 
 __all__ = [
-    "Alert",
+    "Absence", "Alert",
     "ApiToken",
     "AuditEntry",
     "BureauImport",
@@ -476,3 +479,18 @@ class BureauImport(db.Model):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     rows: Mapped[list] = mapped_column(JSON, default=list)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Absence(db.Model):
+    """A specialist away between two dates (inclusive): shown on the board, no new assignments."""
+
+    __tablename__ = "absences"
+    __table_args__ = (Index("ix_absences_user_dates", "user_id", "ends_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -84,5 +84,6 @@ def init_app(app: Flask) -> None:
         choice_label=lambda kind, value: CHOICE_LABELS[kind].get(value, value),
         field_label=label_for,
         couriers=COURIERS,
+        now_utc=lambda: datetime.now(UTC),
         item_statuses=ITEM_STATUSES,
     )

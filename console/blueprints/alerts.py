@@ -40,7 +40,11 @@ def index():
 @requires("work_orders")
 def badge():
     """The navigation badge: open alerts (polled)."""
-    return render_template("alerts/_badge.html", count=alert_service.unacknowledged_count(current_user))
+    from urllib.parse import urlsplit
+
+    here = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    return render_template("alerts/_badge.html", count=alert_service.unacknowledged_count(current_user),
+                           active=here.startswith("/alerts"))
 
 
 @bp.post("/acknowledge")

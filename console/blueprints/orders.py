@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from console.auth import requires
+from console.auth import can, requires
+from console.blueprints.queues import staff_choices
 from console.domain.reasons import REASON_FOR_CHECK
 from console.domain.workflow import Action
 from console.forms.corrections import SECTIONS, correction_form, field_rows, values_of
@@ -73,7 +74,8 @@ def _context(ws, *, banner: dict | None = None, editing: str | None = None, edit
                 call_status=workbench.call_status(calls), notes=workbench.notes(ws.order), editing=editing,
                 edit_form=edit_form, edit_fields=field_rows(editing, edit_form) if editing else [],
                 viewers=workbench.other_viewers(ws.order, current_user.id), changed=False,
-                stage_forms=_stage_forms(ws, stage_forms), **extra)
+                stage_forms=_stage_forms(ws, stage_forms), staff_options=staff_choices() if can("supervise") else [],
+                **extra)
 
 
 def _page(ws, status: int = 200, **kw):

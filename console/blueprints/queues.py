@@ -6,7 +6,8 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 from sqlalchemy import select
 
-from console.auth import requires
+from console.auth import can, requires
+from console.domain.calendar import utcnow
 from console.extensions import db
 from console.forms.queues import QueueFilterForm
 from console.models import User
@@ -38,8 +39,11 @@ def show_queue(queue: str):
     filters = form.to_filter()
     page = queue_service.queue_page(queue, filters, current_user.id, cursor=request.args.get("after"))
     extras = queue_service.row_extras(queue, page.rows, load_rules()) if queue != "initial-review" else {}
+    bulk = can("supervise")
     context = dict(queue=queue, queue_title=QUEUES[queue], form=form, page=page,
-                   query_args=form.query_args(), extras=extras, bulk=False)
+                   query_args=form.query_args(), extras=extras, bulk=bulk,
+                   matching=queue_service.count_matching(queue, filters, current_user.id) if bulk else None,
+                   snapshot=f"{utcnow().timestamp():.6f}", staff=staff_choices())
     if is_fragment_request() and request.args.get("after"):
         return render_template("queues/_rows.html", **context)  # "load more": rows only
     return render("queues/page.html", "queues/_results.html", **context)

@@ -14,6 +14,8 @@ KIND_LABELS = {
     "escalated": "超时升级",
     "sms_expiring": "短信核验即将过期",
     "bureau_overdue": "管局审核超期",
+    "reassigned": "转派给我",
+    "reassigned_away": "已转派他人",
 }
 
 

@@ -96,6 +96,11 @@ def queue_page(queue: str, filters: QueueFilter, viewer_id: int, *, cursor: str 
                      has_more=has_more, filters=filters)
 
 
+def count_matching(queue: str, filters: QueueFilter, viewer_id: int) -> int:
+    """How many open orders a filter matches (supervisors' "all N matching"; open orders only)."""
+    return db.session.scalar(select(func.count(Order.id)).where(*filtered(queue, filters, viewer_id))) or 0
+
+
 def nav_counts(viewer_id: int, *, now: datetime | None = None) -> dict[str, dict[str, int]]:
     """Per queue: my orders, unassigned, overdue. One grouped query over open orders."""
     now = now or utcnow()

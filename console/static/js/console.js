@@ -82,6 +82,20 @@
     return true;
   }
 
+  // Long form posts (bulk moves) show that they are working and cannot be sent twice.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form.hasAttribute("data-busy")) form.classList.add("busy");
+  });
+
+  // "Select all on this page" for supervisors' bulk moves.
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "select-page") return;
+    document.querySelectorAll('input[name=order][form=bulk-form]').forEach((box) => {
+      box.checked = event.target.checked;
+    });
+  });
+
   // Rows are re-rendered after a claim or a filter change: paint the cursor again.
   document.addEventListener("htmx:afterSettle", paintCursor);
 })();

@@ -1,0 +1,176 @@
+"""Keeping the rules: SLA limits, province rules, the calendar, the reason catalogue.
+
+Every change is recorded (who, when, what) in the audit log, and a change that moves deadlines
+recomputes the due dates of the open orders it affects, so queues and the sweep follow at once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from sqlalchemy import bindparam, select, update
+
+from console.database import write_transaction
+from console.domain.calendar import utcnow
+from console.domain.provinces import PROVINCES
+from console.domain.sla import Unit
+from console.domain.workflow import TIMED_STATES, State
+from console.extensions import db
+from console.models import (
+    CalendarOverride,
+    CalendarYear,
+    Order,
+    ProvinceRuleRow,
+    RejectionReason,
+    SlaLimitRow,
+)
+from console.services.actors import Actor
+from console.services.audit import audit
+from console.services.errors import Invalid, NotFound
+from console.services.orders import deadline_values
+from console.services.rules import load_rules
+
+
+def recompute_due(*, states: set[str] | None = None, province: str | None = None,
+                  now: datetime | None = None) -> int:
+    """Recompute due dates of open orders in timed states (optionally of some states or one province).
+
+    Works on the open orders only (a few thousand), reading four columns and writing back with one
+    executemany statement; called inside the caller's transaction.
+    """
+    rules = load_rules()
+    wanted = [s.value for s in TIMED_STATES if states is None or s.value in states]
+    query = select(Order.id, Order.state, Order.province, Order.stage_entered_at).where(Order.state.in_(wanted))
+    if province:
+        query = query.where(Order.province == province)
+    params = []
+    for oid, state, prov, entered in db.session.execute(query):
+        values = deadline_values(prov, state, entered, rules)
+        params.append({"oid": oid, "entered": entered, **{f"new_{k}": v for k, v in values.items()}})
+    if params:
+        table = Order.__table__  # Core executemany: one statement for every row
+        db.session.execute(
+            update(table).where(table.c.id == bindparam("oid"), table.c.stage_entered_at == bindparam("entered"))
+            .values(due_at=bindparam("new_due_at"), due_estimated=bindparam("new_due_estimated"),
+                    due_soon_at=bindparam("new_due_soon_at"), next_alert_at=bindparam("new_next_alert_at")),
+            params)
+    return len(params)
+
+
+def set_sla(stage: str, limit: int, unit: str, actor: Actor) -> int:
+    if stage not in {s.value for s in TIMED_STATES}:
+        raise Invalid("环节无效", fields={"stage": ["环节无效"]})
+    if unit not in {u.value for u in Unit}:
+        raise Invalid("单位无效", fields={"unit": ["单位无效"]})
+    if not isinstance(limit, int) or not 1 <= limit <= (720 if unit == "hours" else 60):
+        raise Invalid("时限无效", fields={"limit": ["工作日 1–60，小时 1–720"]})
+    with write_transaction():
+        row = db.session.get(SlaLimitRow, stage) or SlaLimitRow(stage=stage)
+        old = (row.limit, row.unit) if row.limit else None
+        row.limit, row.unit, row.updated_at, row.updated_by = limit, unit, utcnow(), actor.user_id
+        db.session.add(row)
+        db.session.flush()
+        audit("settings.sla", actor_id=actor.user_id, target=stage, detail={"from": old, "to": [limit, unit]})
+        return recompute_due(states={stage})
+
+
+def set_province_rule(province: str, actor: Actor, *, sms_required_from: date | None, sms_never: bool,
+                      bureau_limit_days: int | None, mailing_required: bool, mailing_items: list[str],
+                      mailing_address: str, consistency_required: bool) -> int:
+    if province not in PROVINCES:
+        raise NotFound("省份不存在")
+    if bureau_limit_days is not None and not 1 <= bureau_limit_days <= 60:
+        raise Invalid("管局时限无效", fields={"bureau_limit_days": ["1–60 个工作日"]})
+    items = [i.strip() for i in mailing_items if i.strip()]
+    if mailing_required and not items:
+        raise Invalid("请填写邮寄资料清单", fields={"mailing_items": ["需要邮寄时至少一项"]})
+    with write_transaction():
+        row = db.session.get(ProvinceRuleRow, province) or ProvinceRuleRow(province=province)
+        row.sms_required_from, row.sms_never = sms_required_from, sms_never
+        row.bureau_limit_days, row.mailing_required, row.mailing_items = bureau_limit_days, mailing_required, items
+        row.mailing_address, row.consistency_required = mailing_address.strip()[:300], consistency_required
+        row.updated_at, row.updated_by = utcnow(), actor.user_id
+        db.session.add(row)
+        db.session.flush()
+        audit("settings.province", actor_id=actor.user_id, target=province,
+              detail={"sms_from": str(sms_required_from), "sms_never": sms_never, "bureau_limit": bureau_limit_days,
+                      "mailing": mailing_required, "consistency": consistency_required})
+        return recompute_due(states={State.BUREAU_REVIEW.value}, province=province)
+
+
+def set_override(day: date, is_workday: bool, note: str, actor: Actor) -> int:
+    with write_transaction():
+        row = db.session.get(CalendarOverride, day) or CalendarOverride(day=day)
+        row.is_workday, row.note = is_workday, (note or "").strip()[:200]
+        row.updated_at, row.updated_by = utcnow(), actor.user_id
+        db.session.add(row)
+        db.session.flush()
+        audit("settings.calendar", actor_id=actor.user_id, target=day.isoformat(),
+              detail={"workday": is_workday, "note": row.note})
+        return recompute_due()
+
+
+def delete_override(day: date, actor: Actor) -> int:
+    with write_transaction():
+        row = db.session.get(CalendarOverride, day)
+        if row is None:
+            raise NotFound("该日期没有调整")
+        db.session.delete(row)
+        db.session.flush()
+        audit("settings.calendar.delete", actor_id=actor.user_id, target=day.isoformat())
+        return recompute_due()
+
+
+LINE_RE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*[,，\s]\s*(休|班|off|work)\s*(.*)$")
+
+
+def import_year(year: int, text: str, actor: Actor) -> int:
+    """A year's official schedule: one line per date, '2027-01-01 休 元旦' or '2027-02-07 班 春节调休'.
+
+    The year is marked official; its other days follow the weekday rule.
+    """
+    if not 2000 <= year <= 2100:
+        raise Invalid("年份无效", fields={"year": ["年份无效"]})
+    entries, errors = {}, []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = LINE_RE.match(line)
+        try:
+            day = date.fromisoformat(match.group(1)) if match else None
+        except ValueError:
+            day = None
+        if match is None or day is None:
+            errors.append(f"第 {number} 行格式应为「YYYY-MM-DD 休/班 说明」")
+        elif day.year != year:
+            errors.append(f"第 {number} 行的日期不属于 {year} 年")
+        else:
+            entries[day] = (match.group(2) in {"班", "work"}, match.group(3).strip())
+    if errors:
+        raise Invalid("日程格式有误", fields={"schedule": errors[:10]})
+    if not entries:
+        raise Invalid("没有日期", fields={"schedule": ["请至少填写一行"]})
+    with write_transaction():
+        for day, (working, note) in entries.items():
+            row = db.session.get(CalendarOverride, day) or CalendarOverride(day=day)
+            row.is_workday, row.note, row.updated_at, row.updated_by = working, note[:200], utcnow(), actor.user_id
+            db.session.add(row)
+        if db.session.get(CalendarYear, year) is None:
+            db.session.add(CalendarYear(year=year, entered_at=utcnow(), entered_by=actor.user_id))
+        db.session.flush()
+        audit("settings.calendar.year", actor_id=actor.user_id, target=str(year), detail={"dates": len(entries)})
+        return recompute_due()
+
+
+def save_reason(code: str, label: str, active: bool, actor: Actor) -> None:
+    code, label = (code or "").strip(), (label or "").strip()
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", code):
+        raise Invalid("代码无效", fields={"code": ["小写字母开头，只含小写字母、数字和 _，2–40 位"]})
+    if not label or len(label) > 100:
+        raise Invalid("名称无效", fields={"label": ["必填，最长 100 字"]})
+    with write_transaction():
+        row = db.session.get(RejectionReason, code) or RejectionReason(code=code)
+        row.label, row.active, row.updated_at, row.updated_by = label, active, utcnow(), actor.user_id
+        db.session.add(row)
+        audit("settings.reason", actor_id=actor.user_id, target=code, detail={"label": label, "active": active})

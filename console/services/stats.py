@@ -1,0 +1,86 @@
+"""Statistics for supervisors: intake and decisions per day, backlog by age, SLA breaches, reasons."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, cast, func, literal, select
+from sqlalchemy.types import Date as SqlDate
+
+from console.domain.calendar import SHANGHAI, to_local, utcnow
+from console.domain.workflow import TIMED_STATES, WORKED_STATES, State
+from console.extensions import db
+from console.models import Alert, Order, OrderEvent
+from console.services.reasons import labels
+from console.services.supervision import DECISIONS
+
+AGE_BUCKETS = [("<1 天", 1), ("1–3 天", 3), ("3–7 天", 7), ("7–14 天", 14), ("≥14 天", None)]
+
+
+def _local_day(column):
+    """The Asia/Shanghai calendar day of a UTC timestamp column, in SQL (SQLite or PostgreSQL)."""
+    if db.engine.dialect.name == "postgresql":
+        return cast(func.timezone("Asia/Shanghai", column), SqlDate)
+    return func.date(column, literal("+8 hours"))
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def statistics(*, days: int = 30, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    today = to_local(now).date()
+    first = today - timedelta(days=days - 1)
+    since = datetime(first.year, first.month, first.day, tzinfo=SHANGHAI)
+    day = _local_day(OrderEvent.at)
+    per_day = db.session.execute(
+        select(day, func.sum(case((OrderEvent.action == "submit", 1), else_=0)),
+               func.sum(case((OrderEvent.action.in_(DECISIONS), 1), else_=0)))
+        .where(OrderEvent.at >= since, OrderEvent.action.in_(("submit", *DECISIONS)))
+        .group_by(day)
+    ).all()
+    by_day = {_as_date(d): (int(i or 0), int(n or 0)) for d, i, n in per_day}
+    series = [{"day": first + timedelta(days=k), "intake": by_day.get(first + timedelta(days=k), (0, 0))[0],
+               "decisions": by_day.get(first + timedelta(days=k), (0, 0))[1]} for k in range(days)]
+
+    age_case = case(*[(Order.stage_entered_at > now - timedelta(days=limit), label)
+                      for label, limit in AGE_BUCKETS if limit], else_=AGE_BUCKETS[-1][0])
+    backlog_rows = dict(db.session.execute(
+        select(age_case, func.count(Order.id)).where(Order.state.in_([s.value for s in WORKED_STATES]))
+        .group_by(age_case)).all())
+    backlog = [{"label": label, "count": int(backlog_rows.get(label, 0))} for label, _ in AGE_BUCKETS]
+
+    entries = dict(db.session.execute(
+        select(OrderEvent.to_state, func.count()).where(OrderEvent.at >= since,
+                                                        OrderEvent.to_state.in_([s.value for s in TIMED_STATES]))
+        .group_by(OrderEvent.to_state)).all())
+    breaches = dict(db.session.execute(
+        select(Alert.state, func.count()).where(Alert.stage_entered_at >= since,
+                                                Alert.kind.in_(("overdue", "bureau_overdue")))
+        .group_by(Alert.state)).all())
+    sla = [{"state": s.value, "label": s.label, "entries": int(entries.get(s.value, 0)),
+            "breaches": int(breaches.get(s.value, 0)),
+            "rate": (breaches.get(s.value, 0) / entries[s.value]) if entries.get(s.value) else None}
+           for s in TIMED_STATES if s != State.SMS_VERIFICATION]
+    sla.sort(key=lambda r: list(State).index(State(r["state"])))
+
+    counter: Counter = Counter()
+    for (reasons,) in db.session.execute(
+            select(OrderEvent.reasons).where(OrderEvent.at >= since,
+                                             OrderEvent.action.in_(("reject", "mail_fail", "bureau_reject")))):
+        counter.update(reasons or [])
+    top = counter.most_common(8)
+    reasons = [{"code": code, "label": label, "count": n} for (code, n), label in zip(top, labels([c for c, _ in top]),
+                                                                                         strict=True)]
+    return {"days": series, "backlog": backlog, "sla": sla, "reasons": reasons, "since": first, "today": today}
+
+
+def statistics_csv(data: dict) -> str:
+    lines = ["section,key,value1,value2"]
+    lines += [f"day,{d['day']},{d['intake']},{d['decisions']}" for d in data["days"]]
+    lines += [f"backlog,{b['label']},{b['count']}," for b in data["backlog"]]
+    lines += [f"sla,{s['state']},{s['entries']},{s['breaches']}" for s in data["sla"]]
+    lines += [f"reason,{r['code']},{r['count']}," for r in data["reasons"]]
+    return "\n".join(lines) + "\n"
