@@ -169,11 +169,17 @@ class Order(db.Model):
     original_filing: Mapped[dict] = mapped_column(JSON, default=dict)
 
     assignee: Mapped[User | None] = relationship(lazy="joined", innerjoin=False)
+
+    @property
+    def assignee_name(self) -> str | None:
+        """As queue rows carry it (queue pages read plain rows, not orders)."""
+        return self.assignee.display_name if self.assignee else None
+    # Loaded on access (one query for one order); queue pages never touch them.
     domains: Mapped[list[OrderDomain]] = relationship(
-        order_by="OrderDomain.position", cascade="all, delete-orphan", lazy="selectin"
+        order_by="OrderDomain.position", cascade="all, delete-orphan", lazy="select"
     )
     materials: Mapped[list[OrderMaterial]] = relationship(
-        order_by="OrderMaterial.position", cascade="all, delete-orphan", lazy="selectin"
+        order_by="OrderMaterial.position", cascade="all, delete-orphan", lazy="select"
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, make_response, redirect, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from console.auth import Role, can
@@ -38,8 +38,29 @@ def render(page_template: str, fragment_template: str, /, status: int = 200, hea
     return response
 
 
+_CST = timedelta(hours=8)
+
+
+def redirect_to(target: str):
+    """A redirect that htmx follows as a page load (HX-Redirect) and a browser as a 302."""
+    if request.headers.get("HX-Request"):
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
 def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if moment is None else to_local(moment).strftime(fmt)
+    """A UTC time as shown to reviewers, in Asia/Shanghai.
+
+    China has kept UTC+8 without daylight saving since 1991, so for display a fixed offset is exact
+    and several times cheaper than a zoneinfo conversion (a queue page formats a hundred times).
+    """
+    if moment is None:
+        return ""
+    if moment.tzinfo is None or moment.utcoffset() == timedelta(0):
+        return (moment.replace(tzinfo=None) + _CST).strftime(fmt)
+    return to_local(moment).strftime(fmt)
 
 
 def time_left(due_at: datetime | None, entered_at: datetime | None = None, now: datetime | None = None) -> dict:
@@ -68,6 +89,8 @@ def time_left(due_at: datetime | None, entered_at: datetime | None = None, now: 
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.trim_blocks = True  # less whitespace in every page and fragment
+    app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["local"] = local
     app.jinja_env.globals.update(
         time_left=time_left,

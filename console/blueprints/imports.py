@@ -10,7 +10,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user
@@ -23,7 +22,7 @@ from console.models import BureauImport
 from console.services import imports
 from console.services.actors import Actor
 from console.services.errors import Invalid
-from console.templating import is_fragment_request, render
+from console.templating import is_fragment_request, redirect_to, render
 
 bp = Blueprint("imports", __name__, url_prefix="/bureau/imports")
 
@@ -78,12 +77,7 @@ def apply(import_id: int):
         imports.start_apply(current_app._get_current_object(), import_id, Actor.for_user(current_user))
     except Invalid as exc:  # already applying or done: the page shows where it stands
         flash(exc.message, "warning")
-    target = url_for("imports.show", import_id=import_id)
-    if request.headers.get("HX-Request"):
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return redirect_to(url_for("imports.show", import_id=import_id))
 
 
 @bp.get("/<int:import_id>/progress")

@@ -17,7 +17,7 @@ from console.services.actors import Actor
 from console.services.errors import Conflict, Invalid
 from console.services.mapping import order_to_body
 from console.services.workspace import load_workspace
-from console.templating import is_fragment_request, render
+from console.templating import is_fragment_request, redirect_to, render
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -91,12 +91,7 @@ def workspace(order_no: str):
 
 def _done(order_no: str, message: str):
     flash(message, "success")
-    target = url_for("orders.workspace", order_no=order_no)
-    if request.headers.get("HX-Request"):
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return redirect_to(url_for("orders.workspace", order_no=order_no))
 
 
 def _conflict(order_no: str, exc: Conflict, **forms):

@@ -15,8 +15,9 @@ from console.services import orders as order_service
 from console.services import queues as queue_service
 from console.services.actors import Actor
 from console.services.errors import Conflict
+from console.services.queues import QueuePage
 from console.services.rules import load_rules
-from console.templating import is_fragment_request, render
+from console.templating import is_fragment_request, redirect_to, render
 
 bp = Blueprint("queues", __name__, url_prefix="/queues")
 
@@ -34,6 +35,18 @@ def staff_choices() -> list[tuple[str, str]]:
     return [(str(uid), name) for uid, name in users]
 
 
+def row_urls() -> dict:
+    """What every row needs, computed once per page (url_for per row is measurably slow)."""
+    from console.domain.mailing import COURIERS
+    from console.domain.order_fields import Kind
+    from console.domain.workflow import State
+
+    return {"workspace": url_for("orders.workspace", order_no="X")[:-1],
+            "row": url_for("queues.claim", order_no="X")[:-len("X/claim")],
+            "me": current_user.id, "supervise": can("supervise"), "couriers": COURIERS,
+            "kinds": {k.value: k.label for k in Kind}, "states": {s.value: s.label for s in State}}
+
+
 def show_queue(queue: str):
     form = QueueFilterForm(queue, staff_choices(), formdata=request.args)
     filters = form.to_filter()
@@ -43,7 +56,7 @@ def show_queue(queue: str):
     context = dict(queue=queue, queue_title=QUEUES[queue], form=form, page=page,
                    query_args=form.query_args(), extras=extras, bulk=bulk,
                    matching=queue_service.count_matching(queue, filters, current_user.id) if bulk else None,
-                   snapshot=f"{utcnow().timestamp():.6f}", staff=staff_choices())
+                   snapshot=f"{utcnow().timestamp():.6f}", staff=staff_choices(), u=row_urls())
     if is_fragment_request() and request.args.get("after"):
         return render_template("queues/_rows.html", **context)  # "load more": rows only
     return render("queues/page.html", "queues/_results.html", **context)
@@ -88,11 +101,7 @@ def claim_next(queue: str):
         target = url_for(f"queues.{queue.replace('-', '_')}", empty="1")
     else:
         target = url_for("orders.workspace", order_no=order.order_no)
-    if request.headers.get("HX-Request"):
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return redirect_to(target)
 
 
 @bp.post("/row/<order_no>/claim")
@@ -126,8 +135,11 @@ def _row_response(order, message: str | None, status: int):
         queue = order_service.queue_of(order.state) or "initial-review"
         return redirect(url_for(f"queues.{queue.replace('-', '_')}"))
     queue = order_service.queue_of(order.state)
+    extras = queue_service.row_extras(queue, [order], load_rules()) if queue != "initial-review" else {}
+    one = QueuePage(rows=[order], next_cursor=None, has_more=False)
     response = make_response(
-        render_template("queues/_row.html", order=order, queue=queue, row_message=message), status
+        render_template("queues/_rows.html", page=one, queue=queue, row_message=message, u=row_urls(),
+                        extras=extras, bulk=False), status
     )
     response.headers["HX-Trigger"] = "ordersChanged"
     return response

@@ -69,12 +69,19 @@ class WorkingCalendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None, official_years: Iterable[int] = ()):
         self._overrides = dict(overrides or {})
         self._official_years = frozenset(official_years)
+        self._days: dict[date, tuple[bool, bool]] = {}  # memo: pages ask about the same days again
 
     def is_official_year(self, year: int) -> bool:
         return year in self._official_years or package_has_year(year)
 
     def day(self, day: date) -> tuple[bool, bool]:
         """(is a working day, was estimated) for one date."""
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._lookup(day)
+        return known
+
+    def _lookup(self, day: date) -> tuple[bool, bool]:
         if day in self._overrides:
             return self._overrides[day], False
         if package_has_year(day.year):

@@ -12,6 +12,8 @@ from console.domain.workflow import QUEUE_STATES
 from console.forms import options
 from console.services.queues import QueueFilter
 
+PROVINCE_CHOICES = options([("", "全部省份")] + [(p, p) for p in PROVINCE_NAMES])
+
 
 class QueueFilterForm(FlaskForm):
     """Bound to ``request.args``; invalid values are dropped rather than failing the page."""
@@ -20,7 +22,7 @@ class QueueFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("搜索", validators=[Optional(), Length(max=100)])
-    province = SelectField("省份", choices=options([("", "全部省份")] + [(p, p) for p in PROVINCE_NAMES]),
+    province = SelectField("省份", choices=PROVINCE_CHOICES,
                            validators=[Optional()])
     kind = SelectField("类型", choices=options([("", "全部类型")] + [(k.value, k.label) for k in Kind]),
                        validators=[Optional()])
@@ -34,11 +36,15 @@ class QueueFilterForm(FlaskForm):
         self.assignee.choices = options([("all", "全部"), ("me", "我的"), ("none", "未领取"), *assignees])
 
     def to_filter(self) -> QueueFilter:
+        """The valid part of the filters (validated once per form)."""
+        if getattr(self, "_filter", None) is not None:
+            return self._filter
         self.validate()
+
         def ok(field, default=""):
             return field.data if not field.errors and field.data is not None else default
 
-        return QueueFilter(
+        self._filter = QueueFilter(
             q=(ok(self.q) or "").strip(),
             province=ok(self.province),
             kind=ok(self.kind),
@@ -46,6 +52,7 @@ class QueueFilterForm(FlaskForm):
             assignee=ok(self.assignee, "all") or "all",
             overdue=bool(ok(self.overdue, False)),
         )
+        return self._filter
 
     def query_args(self) -> dict:
         f = self.to_filter()

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -58,7 +58,7 @@ def sweep(*, now: datetime | None = None) -> dict:
         overdue = {(a.order_id, a.stage_entered_at): a for a in db.session.scalars(
             select(Alert).where(Alert.order_id.in_([r.id for r in rows]),
                                 Alert.kind.in_(["overdue", "bureau_overdue"])))}
-        new_alerts, moves = [], []
+        new_alerts, moves, looks = [], [], []
         for row in rows:
             previous = overdue.get((row.id, row.stage_entered_at))
             plan = plan_alerts(row.state, row.due_soon_at, row.due_at, now,
@@ -72,9 +72,12 @@ def sweep(*, now: datetime | None = None) -> dict:
             if plan.expire_sms:
                 moves.append(row.id)
             else:
-                db.session.execute(
-                    update(Order).where(Order.id == row.id, Order.stage_entered_at == row.stage_entered_at)
-                    .values(next_alert_at=plan.next_alert_at).execution_options(synchronize_session=False))
+                looks.append({"oid": row.id, "entered": row.stage_entered_at, "next": plan.next_alert_at})
+        if looks:  # one executemany statement; an order that moved on meanwhile is left alone
+            table = Order.__table__
+            db.session.execute(
+                update(table).where(table.c.id == bindparam("oid"), table.c.stage_entered_at == bindparam("entered"))
+                .values(next_alert_at=bindparam("next")), looks)
         if new_alerts:
             insert = pg_insert if is_postgres() else sqlite_insert
             stmt = insert(Alert).on_conflict_do_nothing(

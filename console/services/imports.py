@@ -24,6 +24,7 @@ from console.models import BureauImport, Order
 from console.services import postreview
 from console.services.actors import Actor
 from console.services.errors import Invalid, NotFound, ServiceError
+from console.services.orders import get_order
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ def apply_rows(import_id: int, actor: Actor, *, progress_every: int = 50, now: d
     for i, row in enumerate(rows):
         if row["status"] == "ok":
             try:
-                order = postreview.get_order(row["order_no"])
+                order = get_order(row["order_no"])
                 if row["outcome"] == "approved":
                     postreview.bureau_approve(row["order_no"], row["filing_number"], actor,
                                               expected_version=order.version, reason=row["reason"], now=now)

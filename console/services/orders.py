@@ -195,10 +195,7 @@ def decide(order_no: str, action: Action, actor: Actor, *, expected_version: int
     """A staff decision on an order (初审, mail check, SMS, bureau result) at the version seen."""
     now = now or utcnow()
     with write_transaction():
-        order = get_order(order_no)
-        if order.version != expected_version:
-            raise _stale(order)
-        _authorise(order, actor)
+        order = for_change(order_no, actor, expected_version)
         rules = load_rules()
         extra = dict(values or {})
         if action is Action.APPROVE and mailing_required is None:
@@ -208,6 +205,20 @@ def decide(order_no: str, action: Action, actor: Actor, *, expected_version: int
             extra["mailing_required"] = mailing_required
         _move(order, action, actor, rules=rules, route=route_for(order, rules, mailing_required=mailing_required),
               now=now, expected_version=expected_version, reasons=reasons, note=note, values=extra)
+    return order
+
+
+def for_change(order_no: str, actor: Actor, expected_version: int, state: State | None = None) -> Order:
+    """The order a staff member changes: at the version they saw, theirs to change, in ``state``.
+
+    The version is checked first, so a reviewer whose view is out of date always learns that.
+    """
+    order = get_order(order_no)
+    if order.version != expected_version:
+        raise _stale(order)
+    _authorise(order, actor)
+    if state is not None and order.state != state:
+        raise Conflict(f"订单处于「{State(order.state).label}」，不能执行此操作", order_no=order_no)
     return order
 
 

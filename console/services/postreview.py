@@ -15,20 +15,10 @@ from console.extensions import db
 from console.models import Order, Shipment
 from console.services.actors import Actor
 from console.services.errors import Conflict, Invalid
-from console.services.orders import _authorise, _move, _record, _stale, get_order, route_for
+from console.services.orders import _move, _record, _stale, for_change, route_for
 from console.services.rules import load_rules
 
 MAX_SMS_RESENDS = 2
-
-
-def _locked(order_no: str, actor: Actor, expected_version: int, state: State) -> Order:
-    order = get_order(order_no)
-    if order.version != expected_version:
-        raise _stale(order)
-    _authorise(order, actor)
-    if order.state != state:
-        raise Conflict(f"订单处于「{State(order.state).label}」，不能执行此操作", order_no=order_no)
-    return order
 
 
 def _bump(order: Order, now: datetime, **values) -> None:
@@ -58,7 +48,7 @@ def record_shipment(order_no: str, courier: str, tracking_no: str, actor: Actor,
         raise Invalid("快递信息无效", fields={field: [problem]})
     tracking_no = tracking_no.strip().upper()
     with write_transaction():
-        order = _locked(order_no, actor, expected_version, State.AWAITING_MAIL)
+        order = for_change(order_no, actor, expected_version, State.AWAITING_MAIL)
         shipment = current_shipment(order)
         if shipment is None or shipment.received_on is not None:
             round_no = (db.session.scalar(select(func.max(Shipment.round)).where(Shipment.order_id == order.id))
@@ -83,7 +73,7 @@ def receive_mail(order_no: str, received_on: date, actor: Actor, *, expected_ver
     if received_on > to_local(now).date():
         raise Invalid("签收日期无效", fields={"received_on": ["签收日期不能晚于今天"]})
     with write_transaction():
-        order = _locked(order_no, actor, expected_version, State.AWAITING_MAIL)
+        order = for_change(order_no, actor, expected_version, State.AWAITING_MAIL)
         shipment = current_shipment(order)
         if shipment is None or shipment.received_on is not None:
             raise Invalid("请先登记快递信息", fields={"courier": ["请先登记本轮快递信息"]})
@@ -98,7 +88,7 @@ def check_mail(order_no: str, results: dict[str, tuple[str, str]], actor: Actor,
     """Tick the checklist. All items fine: on to SMS or the bureau; else back to awaiting_mail."""
     now = now or utcnow()
     with write_transaction():
-        order = _locked(order_no, actor, expected_version, State.MAIL_CHECK)
+        order = for_change(order_no, actor, expected_version, State.MAIL_CHECK)
         rules = load_rules()
         items = list(rules.provinces[order.province].mailing_items)
         fields = {}
@@ -129,7 +119,7 @@ def resend_sms(order_no: str, actor: Actor, *, expected_version: int, now: datet
     """The MIIT system resent the code (at most twice); the 24-hour window does not restart."""
     now = now or utcnow()
     with write_transaction():
-        order = _locked(order_no, actor, expected_version, State.SMS_VERIFICATION)
+        order = for_change(order_no, actor, expected_version, State.SMS_VERIFICATION)
         if order.sms_resends >= MAX_SMS_RESENDS:
             raise Conflict(f"验证码最多重发 {MAX_SMS_RESENDS} 次", order_no=order_no)
         _bump(order, now, sms_resends=Order.sms_resends + 1)
@@ -147,7 +137,7 @@ def sms_failed(order_no: str, reason: str, actor: Actor, *, expected_version: in
         raise Invalid("请填写失败原因", fields={"reason": ["必填"]})
     now = now or utcnow()
     with write_transaction():
-        order = _locked(order_no, actor, expected_version, State.SMS_VERIFICATION)
+        order = for_change(order_no, actor, expected_version, State.SMS_VERIFICATION)
         _move(order, Action.SMS_FAILED, actor, rules=load_rules(), route=route_for(order, load_rules()), now=now,
               expected_version=expected_version, reasons=["sms_failed"], note=reason)
     return order
@@ -159,7 +149,7 @@ def bureau_approve(order_no: str, filing_number: str, actor: Actor, *, expected_
     now = now or utcnow()
     filing_number = (filing_number or "").strip()
     with write_transaction():
-        order = _locked(order_no, actor, expected_version, State.BUREAU_REVIEW)
+        order = for_change(order_no, actor, expected_version, State.BUREAU_REVIEW)
         problem = bureau_number_problem(order, filing_number, reason)
         if problem:
             raise Invalid("备案号无效", fields={problem[0]: [problem[1]]})
@@ -190,7 +180,7 @@ def bureau_reject(order_no: str, reason: str, actor: Actor, *, expected_version:
         raise Invalid("请填写管局驳回原因", fields={"reason": ["必填"]})
     now = now or utcnow()
     with write_transaction():
-        order = _locked(order_no, actor, expected_version, State.BUREAU_REVIEW)
+        order = for_change(order_no, actor, expected_version, State.BUREAU_REVIEW)
         _move(order, Action.BUREAU_REJECT, actor, rules=load_rules(), route=route_for(order, load_rules()),
               now=now, expected_version=expected_version, reasons=["bureau"], note=reason)
     return order

@@ -10,9 +10,16 @@ from sqlalchemy import and_, case, func, or_, select, tuple_
 from console.domain.calendar import utcnow
 from console.domain.workflow import QUEUE_STATES, WORKED_STATES
 from console.extensions import db
-from console.models import Order, OrderDomain
+from console.models import Order, OrderDomain, User
 
 PAGE_SIZE = 50
+#: The columns a queue row shows: the rest of an order (JSON findings, the original filing…)
+#: stays in the database, which halves the cost of a page.
+ROW_COLUMNS = (
+    Order.order_no, Order.kind, Order.state, Order.province, Order.subject_name, Order.main_domain,
+    Order.submitted_at, Order.stage_entered_at, Order.due_at, Order.due_estimated, Order.assignee_id,
+    Order.error_count, Order.warning_count, Order.mail_round, Order.courier, Order.tracking_no,
+)
 
 
 @dataclass
@@ -27,13 +34,13 @@ class QueueFilter:
 
 @dataclass
 class QueuePage:
-    rows: list[Order]
+    rows: list  # rows of ROW_COLUMNS plus id and assignee_name
     next_cursor: str | None
     has_more: bool
     filters: QueueFilter = field(default_factory=QueueFilter)
 
 
-def _cursor(order: Order) -> str:
+def _cursor(order) -> str:
     return f"{order.due_at.timestamp():.6f}_{order.id}"
 
 
@@ -75,7 +82,9 @@ def filtered(queue: str, filters: QueueFilter, viewer_id: int, *, now: datetime 
             Order.subject_name.contains(q, autoescape=True),
             Order.subject_filing_number.startswith(q, autoescape=True),
             Order.website_filing_number.startswith(q, autoescape=True),
-            Order.id.in_(select(OrderDomain.order_id).where(OrderDomain.domain.startswith(term, autoescape=True))),
+            # A prefix range, not LIKE: SQLite's LIKE is case-insensitive and cannot use the index.
+            Order.id.in_(select(OrderDomain.order_id).where(OrderDomain.domain >= term,
+                                                           OrderDomain.domain < term + "\uffff")),
         ))
     return clauses
 
@@ -87,9 +96,12 @@ def queue_page(queue: str, filters: QueueFilter, viewer_id: int, *, cursor: str 
     after = _parse_cursor(cursor)
     if after is not None:
         clauses.append(tuple_(Order.due_at, Order.id) > tuple_(*after))
-    rows = db.session.scalars(
-        select(Order).where(and_(*clauses)).order_by(Order.due_at, Order.id).limit(limit + 1)
-    ).unique().all()
+    # Plain rows, not ORM objects: a page of 50 hydrates several times faster.
+    rows = db.session.execute(
+        select(Order.id, *ROW_COLUMNS, User.display_name.label("assignee_name"))
+        .outerjoin(User, User.id == Order.assignee_id)
+        .where(and_(*clauses)).order_by(Order.due_at, Order.id).limit(limit + 1)
+    ).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     return QueuePage(rows=rows, next_cursor=_cursor(rows[-1]) if has_more and rows else None,

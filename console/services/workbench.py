@@ -18,7 +18,7 @@ from console.services.actors import Actor
 from console.services.errors import Conflict, Invalid
 from console.services.findings import refresh_findings
 from console.services.mapping import apply_body, order_to_body
-from console.services.orders import _authorise, _record, _stale, get_order
+from console.services.orders import _authorise, _record, _stale, for_change, get_order
 from console.services.rules import load_rules
 
 #: An unanswered call is retried about an hour later; after this many the applicant counts as unreachable.
@@ -33,10 +33,7 @@ def correct(order_no: str, values: dict[str, object], actor: Actor, *, expected_
     """Correct fields the applicant confirmed by phone; records the diff and re-runs the checks."""
     now = now or utcnow()
     with write_transaction():
-        order = get_order(order_no)
-        if order.version != expected_version:
-            raise _stale(order)
-        _authorise(order, actor)
+        order = for_change(order_no, actor, expected_version)
         if order.state != State.INITIAL_REVIEW:
             raise Conflict("只有待初审的订单可以修改信息", order_no=order_no)
         body = order_to_body(order)

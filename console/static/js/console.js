@@ -55,7 +55,7 @@
       case "Enter": {
         const row = inQueue && cursorRow();
         if (!row) return;
-        window.location.href = row.dataset.href;
+        window.location.href = row.querySelector("a").href;
         break;
       }
       case "c": {

@@ -1,0 +1,378 @@
+"""The console at scale, measured: python bench/run.py --orders N [--database URL] [--json out.json].
+
+Seeds N orders with a realistic mix (most finished, a few thousand open, hundreds overdue) on a
+fresh, migrated database through a bulk path, then measures through the real WSGI app with
+Flask's test client (server time: no network, no browser), signed in the real way with CSRF on:
+queue pages (full and fragment, first and deep page, with a search and a province filter) against
+a baseline in the same run (the same rows from one hand-written SQL query rendered by a minimal
+template), the workspace, a claim, an approval, the overdue sweep, response sizes, SQL statements
+per request, and peak memory. Prints a table and writes every figure under a stable key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from jinja2 import Template
+from sqlalchemy import event, insert, select, text, update
+
+from console import create_app
+from console.domain.provinces import PROVINCES
+from console.domain.workflow import State
+from console.extensions import db
+from console.models import Order, OrderDomain, OrderEvent, User
+from console.services import orders as order_service
+from console.services.rules import load_rules
+
+PASSWORD = "bench password 2026"  # noqa: S105 (a throwaway user in a throwaway database)
+#: (state, share): most orders are finished; a few percent are open.
+MIX = [(State.APPROVED, 0.80), (State.ABANDONED, 0.04), (State.REVOKED, 0.02), (State.BUREAU_REJECTED, 0.02),
+       (State.RETURNED, 0.03), (State.INITIAL_REVIEW, 0.015), (State.AWAITING_MAIL, 0.005), (State.MAIL_CHECK, 0.002),
+       (State.SMS_VERIFICATION, 0.008), (State.BUREAU_REVIEW, 0.06)]
+WORDS = ["云栈", "星河", "蓝海", "青禾", "远航", "拓维", "睿思", "博远", "嘉禾", "恒信", "天成", "优创"]
+PINYIN = ["yunzhan", "xinghe", "lanhai", "qinghe", "yuanhang", "tuowei", "ruisi", "boyuan", "jiahe", "hengxin",
+          "tiancheng", "youchuang"]
+
+
+class StatementCounter:
+    def __init__(self, engine):
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._hit)
+
+    def _hit(self, *args, **kwargs):
+        self.count += 1
+
+
+def fresh_database(url: str | None) -> str:
+    if url:
+        return url
+    return "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="icp-bench-"), "bench.sqlite")
+
+
+def seed(app, count: int, rng: random.Random) -> dict:
+    """Bulk insert (Core executemany in chunks): orders, their domains and history."""
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    with app.app_context():
+        rules = load_rules()
+    provinces = list(PROVINCES)
+    states = [m[0] for m in MIX]
+    weights = [m[1] for m in MIX]
+    with app.app_context():
+        from werkzeug.security import generate_password_hash
+
+        hashed = generate_password_hash(PASSWORD)
+        db.session.execute(insert(User), [
+            {"username": name, "display_name": display, "role": role, "password_hash": hashed, "active": True,
+             "session_version": 1, "created_at": now, "email": ""}
+            for name, display, role in (("spec", "审核员", "specialist"), ("boss", "主管", "supervisor"))])
+        db.session.commit()
+        chunk, next_id, deadlines_cache = 5000, 1, {}
+        for start in range(0, count, chunk):
+            orders, domains, events = [], [], []
+            for i in range(start, min(count, start + chunk)):
+                state = rng.choices(states, weights)[0]
+                province = rng.choice(provinces)
+                open_state = state.value in {"initial_review", "awaiting_mail", "mail_check", "sms_verification",
+                                             "bureau_review"}
+                age = timedelta(hours=rng.uniform(0.5, 70) if open_state else rng.uniform(24, 24 * 365))
+                entered = now - age
+                key = (state.value, province, entered.date(), entered.hour)
+                if open_state:
+                    if key not in deadlines_cache:
+                        deadlines_cache[key] = order_service.deadline_values(province, state, entered, rules)
+                    timing = deadlines_cache[key]
+                else:
+                    timing = {"due_at": None, "due_estimated": False, "due_soon_at": None, "next_alert_at": None}
+                word = rng.randrange(len(WORDS))
+                domain = f"{PINYIN[word]}{i}.cn"
+                prefix = PROVINCES[province].icp_prefix
+                orders.append({
+                    "id": next_id, "order_no": f"JR{i:010d}", "kind": "new_access", "state": state.value,
+                    "province": province, "version": 3, "submitted_at": entered, "first_submitted_at": entered,
+                    "created_at": entered, "updated_at": entered, "stage_entered_at": entered, **timing,
+                    "assignee_id": None, "intake_hash": "x" * 64, "submission_hash": "x" * 64,
+                    "submission_round": 1, "mailing_required": False, "error_count": rng.choice([0, 0, 0, 1, 2]),
+                    "warning_count": rng.choice([0, 0, 1]), "findings": [], "mail_round": 0, "courier": "",
+                    "tracking_no": "", "sms_resends": 0,
+                    "subject_type": "enterprise", "subject_name": f"{WORDS[word]}科技有限公司{i}",
+                    "subject_cert_type": "uscc", "subject_cert_number": f"9133{i:014d}",
+                    "cert_province": province, "cert_city": "", "cert_district": "", "cert_detail": "某路1号",
+                    "mail_province": province, "mail_city": "", "mail_district": "", "mail_detail": "某路1号",
+                    "address_remark": "", "subject_filing_number": f"{prefix}ICP备{10000000 + i}号",
+                    "website_name": f"{WORDS[word]}官网", "website_filing_number": f"{prefix}ICP备{10000000 + i}号-1",
+                    "previous_provider": "", "main_domain": domain, "principal_name": "张伟",
+                    "principal_id_type": "resident_id", "principal_id_number": "330106199003071236",
+                    "principal_mobile": f"138{i % 100000000:08d}", "principal_mobile2": "", "principal_email": "",
+                    "principal_emergency_phone": "", "product_instance_id": "", "product_region": "",
+                    "product_public_ip": "", "product_verified": True, "filing_password_verified": True,
+                    "identity_verified": True, "original_filing": {},
+                })
+                domains.append({"order_id": next_id, "position": 0, "domain": domain})
+                events.append({"order_id": next_id, "at": entered, "actor_id": None, "actor_label": "portal:bench",
+                               "action": "submit", "from_state": None, "to_state": "initial_review", "reasons": [],
+                               "note": "", "changes": {}})
+                if not open_state:
+                    events.append({"order_id": next_id, "at": entered + timedelta(hours=2), "actor_id": None,
+                                   "actor_label": "bench", "action": "bureau_approve", "from_state": "bureau_review",
+                                   "to_state": state.value, "reasons": [], "note": "", "changes": {}})
+                next_id += 1
+            db.session.execute(insert(Order), orders)
+            db.session.execute(insert(OrderDomain), domains)
+            db.session.execute(insert(OrderEvent), events)
+            db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("SELECT setval('orders_id_seq', (SELECT max(id) FROM orders))"))
+            db.session.execute(text("ANALYZE"))
+        else:
+            db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        open_count = db.session.scalar(select(db.func.count(Order.id)).where(Order.due_at.is_not(None)))
+        overdue = db.session.scalar(select(db.func.count(Order.id)).where(Order.due_at < now))
+    return {"seconds": time.perf_counter() - started, "open": open_count, "overdue": overdue}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def timed(fn, n: int) -> dict:
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return {"p50_ms": round(statistics.median(samples), 2), "p95_ms": round(percentile(samples, 95), 2)}
+
+
+def login(client) -> str:
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"username": "spec", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.status_code
+    page = client.get("/queues/initial-review").get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+BASELINE = Template("""<table>{% for r in rows %}<tr><td>{{ r.order_no }}</td><td>{{ r.kind }}</td>
+<td>{{ r.subject_name }}</td><td>{{ r.province }}</td><td>{{ r.main_domain }}</td><td>{{ r.submitted_at }}</td>
+<td>{{ r.due_at }}</td><td>{{ r.assignee_id }}</td><td>{{ r.error_count }}</td></tr>{% endfor %}</table>""")
+
+
+def add_baseline_route(app) -> None:
+    """The baseline as a view of the same app: same session, sign-in and WSGI cost as the page."""
+    from flask import Blueprint
+
+    from console.auth import requires
+
+    bp = Blueprint("bench", __name__)
+
+    @bp.get("/bench/baseline")
+    @requires("work_orders")
+    def baseline():
+        rows = db.session.execute(text(
+            "SELECT order_no, kind, subject_name, province, main_domain, submitted_at, due_at, assignee_id, "
+            "error_count FROM orders WHERE state = 'initial_review' ORDER BY due_at, id LIMIT 50")).all()
+        return BASELINE.render(rows=rows)
+
+    app.register_blueprint(bp)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: a fresh SQLite file)")
+    parser.add_argument("--json", default=None, help="write the figures here")
+    parser.add_argument("--requests", type=int, default=50, help="requests per measured figure")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    url = fresh_database(args.database)
+    app = create_app({"MODE": "testing", "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
+                      "WTF_CSRF_ENABLED": True})
+    add_baseline_route(app)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade(directory=app.extensions["migrate"].directory)
+    print(f"database: {url.split(':')[0]}  orders: {args.orders}", flush=True)
+    seeded = seed(app, args.orders, rng)
+    print(f"seeded {args.orders} orders in {seeded['seconds']:.1f}s ({seeded['open']} open, {seeded['overdue']} overdue)",
+          flush=True)
+    results: dict = {"orders": args.orders, "seed_seconds": round(seeded["seconds"], 2), "open_orders": seeded["open"],
+                     "overdue_orders": seeded["overdue"], "database": url.split(":")[0],
+                     "client": "flask test client (in-process WSGI, server time)", "requests": args.requests,
+                     "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+                     "date": datetime.now(UTC).date().isoformat()}
+    n = args.requests
+    client = app.test_client()
+    csrf = login(client)
+    with app.app_context():
+        counter = StatementCounter(db.engine)
+        queue_rows = db.session.execute(select(Order.id, Order.due_at).where(Order.state == "initial_review")
+                                        .order_by(Order.due_at, Order.id)).all()
+        deep = queue_rows[max(0, len(queue_rows) - 60)]
+        deep_cursor = f"{deep.due_at.timestamp():.6f}_{deep.id}"
+        province = db.session.scalar(select(Order.province).where(Order.state == "initial_review").limit(1))
+        some = db.session.scalar(select(Order.subject_name).where(Order.state == "initial_review").limit(1))
+        term = some[:2]
+        htmx = {"HX-Request": "true"}
+
+        pages = {
+            "queue_full": lambda: client.get("/queues/initial-review"),
+            "queue_fragment": lambda: client.get("/queues/initial-review", headers=htmx),
+            "queue_deep_full": lambda: client.get(f"/queues/initial-review?after={deep_cursor}"),
+            "queue_deep_fragment": lambda: client.get(f"/queues/initial-review?after={deep_cursor}", headers=htmx),
+            "queue_search": lambda: client.get(f"/queues/initial-review?q={term}", headers=htmx),
+            "queue_province": lambda: client.get(f"/queues/initial-review?province={province}", headers=htmx),
+            "queue_mailing": lambda: client.get("/queues/mailing"),
+            "queue_bureau": lambda: client.get("/queues/bureau"),
+        }
+
+        def baseline():
+            return client.get("/bench/baseline")
+
+        for name, fn in pages.items():
+            response = fn()
+            assert response.status_code == 200, (name, response.status_code)
+            counter.count = 0
+            fn()
+            results[f"{name}_statements"] = counter.count
+            results[f"{name}_bytes"] = len(response.get_data())
+            for key, value in timed(fn, n).items():
+                results[f"{name}_{key}"] = value
+        baseline()
+        counter.count = 0
+        results["baseline_bytes"] = len(baseline().get_data())
+        results["baseline_statements"] = counter.count
+        for key, value in timed(baseline, n).items():
+            results[f"baseline_{key}"] = value
+        results["queue_full_vs_baseline_p95"] = round(results["queue_full_p95_ms"] / results["baseline_p95_ms"], 2)
+        results["queue_fragment_vs_baseline_p95"] = round(
+            results["queue_fragment_p95_ms"] / results["baseline_p95_ms"], 2)
+        results["deep_vs_first_p95"] = round(results["queue_deep_full_p95_ms"] / results["queue_full_p95_ms"], 2)
+        results["fragment_vs_full_bytes"] = round(results["queue_fragment_bytes"] / results["queue_full_bytes"], 3)
+
+        from console.services import queues
+
+        sizes = {}
+        for size in (10, 50):
+            queues.PAGE_SIZE = size
+            counter.count = 0
+            client.get("/queues/initial-review", headers=htmx)
+            sizes[size] = counter.count
+        queues.PAGE_SIZE = 50
+        results["queue_statements_10_rows"], results["queue_statements_50_rows"] = sizes[10], sizes[50]
+
+        targets = [r.order_no for r in db.session.execute(
+            select(Order.order_no).where(Order.state == "initial_review", Order.assignee_id.is_(None))
+            .order_by(Order.id).limit(2 * n))]
+        workspace_no = targets[-1]
+        client.get(f"/orders/{workspace_no}")  # warm the templates
+        for key, value in timed(lambda: client.get(f"/orders/{workspace_no}"), n).items():
+            results[f"workspace_{key}"] = value
+        counter.count = 0
+        results["workspace_bytes"] = len(client.get(f"/orders/{workspace_no}").get_data())
+        results["workspace_statements"] = counter.count
+
+        claim_iter = iter(targets[:n])
+        claimed = []
+
+        def claim():
+            no = next(claim_iter)
+            response = client.post(f"/queues/row/{no}/claim", headers={**htmx, "X-CSRFToken": csrf})
+            assert response.status_code == 200
+            claimed.append((no, len(response.get_data())))
+
+        for key, value in timed(claim, n).items():
+            results[f"claim_{key}"] = value
+        results["claim_row_bytes"] = claimed[0][1]
+        results["row_vs_full_bytes"] = round(claimed[0][1] / results["queue_full_bytes"], 3)
+        approve_iter = iter([no for no, _ in claimed])
+
+        def approve():
+            no = next(approve_iter)
+            version = db.session.scalar(select(Order.version).where(Order.order_no == no))
+            db.session.rollback()
+            response = client.post(f"/orders/{no}/approve", data={"version": version, "override_reason": "bench",
+                                                                   "csrf_token": csrf})
+            assert response.status_code == 302, response.status_code
+
+        for key, value in timed(approve, n).items():
+            results[f"approve_{key}"] = value
+
+        from jobs.tasks import sweep_once
+
+        now = datetime.now(UTC)
+        sweep_once(now)  # the backlog of alerts the seeded data is owed
+        for key, value in timed(lambda: sweep_once(now), n).items():
+            results[f"sweep_empty_{key}"] = value
+        open_ids = [r for (r,) in db.session.execute(select(Order.id).where(Order.due_at > now))]
+        per_run = max(1, len(open_ids) // 100)
+        batches = [open_ids[i * per_run:(i + 1) * per_run] for i in range(min(5, len(open_ids) // per_run))]
+        samples = []
+        for batch in batches:
+            db.session.execute(update(Order).where(Order.id.in_(batch)).values(
+                due_at=now - timedelta(minutes=1), due_soon_at=now - timedelta(hours=1),
+                next_alert_at=now - timedelta(minutes=1)))
+            db.session.commit()
+            t0 = time.perf_counter()
+            summary = sweep_once(now)
+            samples.append((time.perf_counter() - t0) * 1000)
+            assert summary["new_alerts"] + summary["sms_expired"] >= len(batch) * 0.9, summary
+        results["sweep_1pct_orders"] = per_run
+        results["sweep_1pct_p50_ms"] = round(statistics.median(samples), 2)
+        results["sweep_1pct_max_ms"] = round(max(samples), 2)
+    results["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    report(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2, sort_keys=True))
+    return 0
+
+
+def report(r: dict) -> None:
+    rows = [
+        ("queue page, full", "queue_full"), ("queue page, fragment", "queue_fragment"),
+        ("deep page, full", "queue_deep_full"), ("deep page, fragment", "queue_deep_fragment"),
+        ("search term", "queue_search"), ("province filter", "queue_province"),
+        ("mailing queue", "queue_mailing"), ("bureau queue", "queue_bureau"),
+        ("baseline (SQL + minimal template)", "baseline"), ("workspace", "workspace"), ("claim", "claim"),
+        ("approve", "approve"), ("sweep, nothing new", "sweep_empty"),
+    ]
+    print(f"\n{'figure':<36}{'p50 ms':>10}{'p95 ms':>10}{'stmts':>8}{'bytes':>10}")
+    for label, key in rows:
+        print(f"{label:<36}{r.get(key + '_p50_ms', ''):>10}{r.get(key + '_p95_ms', ''):>10}"
+              f"{r.get(key + '_statements', ''):>8}{r.get(key + '_bytes', ''):>10}")
+    print(f"{'sweep, 1% newly overdue':<36}{r['sweep_1pct_p50_ms']:>10}{r['sweep_1pct_max_ms']:>10}  (max; "
+          f"{r['sweep_1pct_orders']} orders)")
+    print(f"\nqueue p95 / baseline p95: full {r['queue_full_vs_baseline_p95']}×, "
+          f"fragment {r['queue_fragment_vs_baseline_p95']}×")
+    print(f"deep page / first page (p95): {r['deep_vs_first_p95']}×")
+    print(f"fragment / full page bytes: {r['fragment_vs_full_bytes']}; row after claim / full page: "
+          f"{r['row_vs_full_bytes']}")
+    print(f"statements per queue fragment: {r['queue_statements_10_rows']} (10 rows), "
+          f"{r['queue_statements_50_rows']} (50 rows)")
+    print(f"peak memory: {r['peak_memory_mb']} MB; seeding: {r['seed_seconds']} s")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
