@@ -103,6 +103,7 @@ def seed(app, count: int, rng: random.Random) -> dict:
                 prefix = PROVINCES[province].icp_prefix
                 orders.append({
                     "id": next_id, "order_no": f"JR{i:010d}", "kind": "new_access", "state": state.value,
+                    "queue": order_service.queue_of(state.value),
                     "province": province, "version": 3, "submitted_at": entered, "first_submitted_at": entered,
                     "created_at": entered, "updated_at": entered, "stage_entered_at": entered, **timing,
                     "assignee_id": None, "intake_hash": "x" * 64, "submission_hash": "x" * 64,

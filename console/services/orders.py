@@ -77,7 +77,7 @@ def _record(order: Order, actor: Actor, action: str, *, at: datetime, from_state
 
 def _stage_values(order: Order, state: State, rules: Rules, now: datetime) -> dict:
     """State, stage clock, due date and the sweep's next look for an order entering ``state``."""
-    values = {"state": state.value, "stage_entered_at": now}
+    values = {"state": state.value, "queue": queue_of(state.value), "stage_entered_at": now}
     values.update(deadline_values(order.province, state, now, rules))
     return values
 

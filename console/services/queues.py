@@ -57,10 +57,9 @@ def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
 def filtered(queue: str, filters: QueueFilter, viewer_id: int, *, now: datetime | None = None):
     """The WHERE clauses of a queue under ``filters`` (shared by pages, counts, bulk moves)."""
     now = now or utcnow()
-    states = [s.value for s in QUEUE_STATES[queue]]
-    if filters.state in states:
-        states = [filters.state]
-    clauses = [Order.state.in_(states)]
+    clauses = [Order.queue == queue]
+    if filters.state in {s.value for s in QUEUE_STATES[queue]}:
+        clauses.append(Order.state == filters.state)
     if filters.province:
         clauses.append(Order.province == filters.province)
     if filters.kind:
