@@ -48,7 +48,8 @@ def row_urls() -> dict:
 
 
 def show_queue(queue: str):
-    form = QueueFilterForm(queue, staff_choices(), formdata=request.args)
+    people = staff_choices()
+    form = QueueFilterForm(queue, people, formdata=request.args)
     filters = form.to_filter()
     page = queue_service.queue_page(queue, filters, current_user.id, cursor=request.args.get("after"))
     extras = queue_service.row_extras(queue, page.rows, load_rules()) if queue != "initial-review" else {}
@@ -56,7 +57,7 @@ def show_queue(queue: str):
     context = dict(queue=queue, queue_title=QUEUES[queue], form=form, page=page,
                    query_args=form.query_args(), extras=extras, bulk=bulk,
                    matching=queue_service.count_matching(queue, filters, current_user.id) if bulk else None,
-                   snapshot=f"{utcnow().timestamp():.6f}", staff=staff_choices(), u=row_urls())
+                   snapshot=f"{utcnow().timestamp():.6f}", staff=people, u=row_urls())
     if is_fragment_request() and request.args.get("after"):
         return render_template("queues/_rows.html", **context)  # "load more": rows only
     return render("queues/page.html", "queues/_results.html", **context)
