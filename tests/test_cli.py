@@ -1,0 +1,67 @@
+"""The icp-console commands, run as a user would run them (real subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from sqlalchemy import func, select
+
+from console.extensions import db
+from console.models import ApiToken, Order, User
+from tests.test_jobs import cli, env_for
+
+
+def run(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(cli(*args), env=env_for(database_url), input=stdin, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_users_create_reads_the_password_from_stdin_and_enforces_the_policy(app, database_url):
+    weak = run(database_url, "users", "create", "--username", "erin", "--role", "specialist", stdin="short\n")
+    assert weak.returncode != 0 and "至少 12" in weak.stderr
+    ok = run(database_url, "users", "create", "--username", "erin", "--role", "supervisor",
+             stdin="a long enough passphrase\n")
+    assert ok.returncode == 0, ok.stderr
+    with app.app_context():
+        assert db.session.scalar(select(User.role).where(User.username == "erin")) == "supervisor"
+
+
+def test_tokens_create_prints_the_token_once_and_stores_its_hash(app, database_url):
+    result = run(database_url, "tokens", "create", "--name", "portal-prod")
+    token = result.stdout.strip()
+    assert result.returncode == 0 and token.startswith("icp_")
+    with app.app_context():
+        stored = db.session.scalar(select(ApiToken))
+        assert stored.name == "portal-prod" and token not in stored.token_hash
+    response = app.test_client().get("/api/v1/orders/none", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 404  # the token works
+
+
+def test_seed_makes_orders_in_many_states_with_progress(app, database_url):
+    result = run(database_url, "seed", "--orders", "40", "--random-seed", "3")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["created"] == 40 and len(summary["by_state"]) >= 5
+    assert "生成演示订单" in result.stderr  # the progress bar
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Order.id))) == 40
+        assert db.session.scalar(select(func.count(Order.id)).where(Order.error_count > 0)) > 0
+
+
+def test_a_server_error_is_a_chinese_page_without_a_trace_and_nothing_is_kept(app, users, monkeypatch):
+    from console.blueprints import queues
+    from tests.conftest import Browser
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    browser = Browser(app, "alice")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    monkeypatch.setattr(queues.queue_service, "queue_page", broken)
+    response = browser.get("/queues/initial-review")
+    assert response.status_code == 500
+    text = response.get_data(as_text=True)
+    assert "服务器错误" in text and "disk on fire" not in text and "Traceback" not in text
+    htmx = browser.get("/queues/initial-review", htmx=True)
+    assert htmx.status_code == 500 and "<html" not in htmx.get_data(as_text=True)
