@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -14,7 +12,6 @@ from tests.conftest import PASSWORD
 from tests.factories import order_body
 
 pytestmark = pytest.mark.browser
-DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def submit(app, **kw) -> str:
@@ -27,7 +24,8 @@ def state_of(app, no) -> str:
         return orders.get_order(no).state
 
 
-def test_a_specialist_clears_the_initial_review_queue(app, users, live, chromium):
+def test_a_specialist_clears_the_initial_review_queue(app, users, live, chromium, tmp_path):
+    shots = tmp_path
     from datetime import UTC, datetime, timedelta
 
     now = datetime.now(UTC)
@@ -55,14 +53,14 @@ def test_a_specialist_clears_the_initial_review_queue(app, users, live, chromium
     expect(page.locator(f"tr[data-order-no='{clean}']")).to_be_visible()
     page.fill("#q", "")
     expect(page.locator("tr[data-order-no]")).to_have_count(3)
-    page.screenshot(path=str(DOCS / "queue.png"))
+    page.screenshot(path=str(shots / "queue.png"))
 
     # Claim next: the most urgent order opens.
     page.click("#claim-next")
     page.wait_for_url(f"**/orders/{flawed}")
     assert page.locator('#findings li[data-check="same_province"][data-severity="error"]').count() == 1
     assert page.locator('#findings li[data-check="house_number"][data-severity="error"]').count() == 1
-    page.screenshot(path=str(DOCS / "workspace.png"), full_page=True)
+    page.screenshot(path=str(shots / "workspace.png"), full_page=True)
 
     # Correct the mailing address: the findings update in place.
     page.click("#sec-subject a.btn")

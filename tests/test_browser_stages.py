@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -18,10 +16,10 @@ from tests.conftest import PASSWORD, actor
 from tests.factories import order_body
 
 pytestmark = pytest.mark.browser
-DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def test_mailing_rounds_sms_and_bureau_approval(app, users, live, chromium):
+def test_mailing_rounds_sms_and_bureau_approval(app, users, live, chromium, tmp_path):
+    shots = tmp_path
     with app.app_context():
         with write_transaction():
             db.session.add(ProvinceRuleRow(province="海南", mailing_required=True, mailing_items=[],
@@ -67,7 +65,7 @@ def test_mailing_rounds_sms_and_bureau_approval(app, users, live, chromium):
     page.fill("#bureau-approve-form input[name=filing_number]", "京ICP备12345678号-1")
     page.click("#bureau-approve-btn")
     expect(page.locator("#field-filing_number .errors")).to_contain_text("琼")
-    page.screenshot(path=str(DOCS / "bureau.png"), full_page=True)
+    page.screenshot(path=str(shots / "bureau.png"), full_page=True)
     page.fill("#bureau-approve-form input[name=filing_number]", "琼ICP备12345678号-1")
     page.click("#bureau-approve-btn")
     expect(page.locator("#order-state")).to_have_attribute("data-state", "approved")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -14,10 +12,10 @@ from tests.conftest import PASSWORD
 from tests.factories import order_body
 
 pytestmark = pytest.mark.browser
-DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def test_filter_select_all_and_reassign_with_a_reason(app, users, live, chromium):
+def test_filter_select_all_and_reassign_with_a_reason(app, users, live, chromium, tmp_path):
+    shots = tmp_path
     with app.app_context():
         jiangsu = [orders.submit(order_body(province="江苏"), Actor.portal("t"))[0].order_no for _ in range(3)]
         other = orders.submit(order_body(province="广东"), Actor.portal("t"))[0].order_no
@@ -38,7 +36,7 @@ def test_filter_select_all_and_reassign_with_a_reason(app, users, live, chromium
     page.goto(f"{live.url}/supervisor")
     row = page.locator(f"#workload tr[data-user-id='{users['alice']}']")
     expect(row.locator("a", has_text="3")).to_be_visible()
-    page.screenshot(path=str(DOCS / "supervisor.png"), full_page=True)
+    page.screenshot(path=str(shots / "supervisor.png"), full_page=True)
 
     specialist = sign_in(chromium, live, "alice", PASSWORD)
     specialist.goto(f"{live.url}/queues/initial-review?assignee=me")
