@@ -49,15 +49,16 @@ def users_group() -> None:
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice(["specialist", "supervisor", "admin"]))
 @click.option("--display-name", default="")
+@click.option("--email", default="", help="Where alert e-mail goes (optional).")
 @with_appcontext
-def users_create(username: str, role: str, display_name: str) -> None:
+def users_create(username: str, role: str, display_name: str, email: str) -> None:
     """Create a user; the password is read from stdin (one line)."""
     from console.services import accounts
     from console.services.errors import ServiceError
 
     password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = accounts.create_user(username, password, role, display_name=display_name)
+        user = accounts.create_user(username, password, role, display_name=display_name, email=email)
     except ServiceError as exc:
         details = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items())
         raise click.ClickException(f"{exc.message}{' (' + details + ')' if details else ''}") from None

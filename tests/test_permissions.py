@@ -103,3 +103,20 @@ def test_a_role_change_ends_the_users_sessions(app, users):
     bob = Browser(app, "bob")
     Browser(app, "dave").post(f"/admin/users/{users['bob']}/role", {"role": "supervisor"})
     assert bob.get("/queues/initial-review").status_code == 302
+
+
+def test_an_admin_sets_a_users_alert_email_and_a_bad_one_is_refused(app, users):
+    admin = Browser(app, "dave")
+    bad = admin.post("/admin/users", {"username": "gina", "display_name": "G", "role": "specialist",
+                                      "email": "not-an-address", "password": "a perfectly long passphrase"})
+    assert bad.status_code == 422 and "电子邮箱无效" in bad.get_data(as_text=True)
+    ok = admin.post("/admin/users", {"username": "gina", "display_name": "G", "role": "specialist",
+                                     "email": "gina@example.com", "password": "a perfectly long passphrase"})
+    assert ok.status_code == 302
+    from sqlalchemy import select
+
+    from console.extensions import db
+    from console.models import User
+
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.username == "gina")) == "gina@example.com"

@@ -46,7 +46,8 @@ def create_user():
         return _page(422, create_form=form)
     try:
         accounts.create_user(form.username.data, form.password.data, form.role.data,
-                             display_name=form.display_name.data, actor_id=current_user.id)
+                             display_name=form.display_name.data, email=form.email.data or "",
+                             actor_id=current_user.id)
     except ServiceError as exc:
         for name, messages in exc.fields.items():
             if name in form:

@@ -31,6 +31,7 @@ class CreateUserForm(FlaskForm):
                                                Regexp(r"^[A-Za-z0-9_.]+$", message="只能包含字母、数字、_ 和 .")])
     display_name = StringField("姓名", validators=[DataRequired("必填"), Length(max=64)])
     role = SelectField("角色", choices=ROLE_CHOICES)
+    email = StringField("电子邮箱（接收超时提醒，可不填）", validators=[Length(max=254)])
     password = PasswordField("初始密码", validators=[DataRequired("必填"), StrongPassword("username")])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -94,10 +95,16 @@ def sign_out(user: User, address: str = "") -> None:
         audit("logout", actor_id=user.id, target=f"user:{user.username}", address=address)
 
 
-def create_user(username: str, password: str, role: str, *, display_name: str = "",
+def create_user(username: str, password: str, role: str, *, display_name: str = "", email: str = "",
                 actor_id: int | None = None) -> User:
     username = (username or "").strip()
+    email = (email or "").strip()
     fields: dict[str, list[str]] = {}
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            fields["email"] = [f"电子邮箱无效：{exc}"]
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
         fields["username"] = ["用户名必填，只能包含字母、数字、_ 和 .，最长 64 位"]
     if role not in {r.value for r in Role}:
@@ -110,7 +117,7 @@ def create_user(username: str, password: str, role: str, *, display_name: str = 
     with write_transaction():
         if db.session.scalar(select(User.id).where(User.username == username)) is not None:
             raise Conflict(f"用户名 {username} 已存在", fields={"username": ["已存在"]})
-        user = User(username=username, display_name=(display_name or username).strip()[:64], role=role,
+        user = User(username=username, display_name=(display_name or username).strip()[:64], role=role, email=email,
                     password_hash=hash_password(password), active=True, session_version=1,
                     created_at=utcnow())
         db.session.add(user)
