@@ -120,3 +120,18 @@ def test_an_admin_sets_a_users_alert_email_and_a_bad_one_is_refused(app, users):
 
     with app.app_context():
         assert db.session.scalar(select(User.email).where(User.username == "gina")) == "gina@example.com"
+
+
+def test_an_admin_changes_a_users_alert_email(app, users):
+    from sqlalchemy import select
+
+    from console.extensions import db
+    from console.models import User
+
+    admin = Browser(app, "dave")
+    admin.post(f"/admin/users/{users['bob']}/email", {"email": "bob@example.com"})
+    refused = admin.post(f"/admin/users/{users['bob']}/email", {"email": "nope"})
+    assert refused.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.id == users["bob"])) == "bob@example.com"
+    assert Browser(app, "carol").post(f"/admin/users/{users['bob']}/email", {"email": "x@y.cn"}).status_code == 403

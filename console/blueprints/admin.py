@@ -106,6 +106,15 @@ def reset_password(user_id: int):
                 "密码已重置")
 
 
+@bp.post("/users/<int:user_id>/email")
+@requires("manage_users")
+def set_email(user_id: int):
+    """Set or clear where a user's alert e-mail goes."""
+    EmptyForm().validate_on_submit()
+    return _act(lambda: accounts.set_email(user_id, request.form.get("email", ""), actor_id=current_user.id),
+                "电子邮箱已保存")
+
+
 @bp.post("/users/<int:user_id>/sign-out")
 @requires("manage_users")
 def sign_out_everywhere(user_id: int):

@@ -171,6 +171,21 @@ def reset_password(user_id: int, password: str, *, actor_id: int) -> User:
     return user
 
 
+def set_email(user_id: int, email: str, *, actor_id: int) -> User:
+    """Where a user's alert e-mail goes ('' for none)."""
+    email = (email or "").strip()
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise Invalid("电子邮箱无效", fields={"email": [f"电子邮箱无效：{exc}"]}) from None
+    with write_transaction():
+        user = _user(user_id)
+        user.email = email
+        audit("user.email", actor_id=actor_id, target=f"user:{user.username}", detail={"email": email})
+    return user
+
+
 def sign_out_everywhere(user_id: int, *, actor_id: int) -> User:
     with write_transaction():
         user = _user(user_id)
