@@ -42,7 +42,7 @@ def index():
              for y in (year - 1, year, year + 1, year + 2)]
     overrides = db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day.desc()).limit(200)).all()
     province = request.args.get("province")
-    return render("settings/index.html", "settings/_index.html", rules=rules, timed=[s for s in TIMED_STATES],
+    return render("settings/index.html", "settings/_index.html", rules=rules, timed=[s for s in State if s in TIMED_STATES],
                   units=list(Unit), years=years, overrides=overrides, provinces=PROVINCE_NAMES,
                   editing=province if province in rules.provinces else None, reasons=catalogue(include_retired=True),
                   active_reasons=catalogue(), scalars=all_settings(), scalar_specs=DEFAULTS,

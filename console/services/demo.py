@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 from stdnum.cn import ric, uscc
 
 from console.database import write_transaction
-from console.domain.calendar import SHANGHAI, utcnow
+from console.domain.calendar import SHANGHAI, to_local, utcnow
 from console.domain.provinces import PROVINCES
 from console.domain.workflow import Action, State
 from console.extensions import db
 from console.models import Order, ProvinceRuleRow, User
-from console.services import accounts
+from console.services import accounts, postreview
 from console.services import orders as order_service
 from console.services.actors import Actor
 from console.services.errors import ServiceError
@@ -209,6 +209,34 @@ def seed(count: int, *, random_seed: int | None = None, progress: Callable[[int]
     return tally
 
 
+def _mail_rounds(no: str, target: State, rng: random.Random, boss: Actor, later) -> None:
+    """Parcels recorded, received and checked; a share of first rounds fail one item."""
+    def version() -> int:
+        return order_service.get_order(no).version
+
+    if target == State.AWAITING_MAIL and rng.random() < 0.5:
+        return  # still waiting for the parcel
+    number = "SF" + "".join(rng.choice(string.digits) for _ in range(13))
+    postreview.record_shipment(no, "sf", number, boss, expected_version=version(), now=later(20, 72))
+    if target == State.AWAITING_MAIL:
+        return
+    received = later(20, 48)
+    postreview.receive_mail(no, to_local(received).date(), boss, expected_version=version(), now=received)
+    if target == State.MAIL_CHECK:
+        return
+    items = order_service.load_rules().provinces[order_service.get_order(no).province].mailing_items
+    results = {item: ("ok", "") for item in items}
+    if rng.random() < 0.3:
+        results[items[0]] = ("defective", "未加盖公章")
+        postreview.check_mail(no, results, boss, expected_version=version(), now=later(1, 8))
+        number = "SF" + "".join(rng.choice(string.digits) for _ in range(13))
+        postreview.record_shipment(no, "sf", number, boss, expected_version=version(), now=later(20, 72))
+        received = later(20, 48)
+        postreview.receive_mail(no, to_local(received).date(), boss, expected_version=version(), now=received)
+        results = {item: ("ok", "") for item in items}
+    postreview.check_mail(no, results, boss, expected_version=version(), now=later(1, 8))
+
+
 def _walk(order: Order, target: State, rng: random.Random, t: datetime, now: datetime,
           worker: Actor, boss: Actor, portal: Actor) -> None:
     """Move a fresh order to ``target`` along a plausible path, with the clock running forward."""
@@ -242,13 +270,10 @@ def _walk(order: Order, target: State, rng: random.Random, t: datetime, now: dat
         act(Action.APPROVE, mailing_required=True if wants_mail else None)
         state = order_service.get_order(no).state
         if state == State.AWAITING_MAIL:
-            if target == State.AWAITING_MAIL:
-                return
-            act(Action.RECEIVE_MAIL)
-            if target == State.MAIL_CHECK:
-                return
-            act(Action.MAIL_PASS)
+            _mail_rounds(no, target, rng, boss, later)
             state = order_service.get_order(no).state
+            if state in (State.AWAITING_MAIL, State.MAIL_CHECK):
+                return
         if state == State.SMS_VERIFICATION:
             if target == State.SMS_VERIFICATION:
                 return
@@ -257,9 +282,11 @@ def _walk(order: Order, target: State, rng: random.Random, t: datetime, now: dat
             return
         current = order_service.get_order(no)
         if target == State.APPROVED:
-            act(Action.BUREAU_APPROVE, values={"result_filing_number": current.website_filing_number})
+            postreview.bureau_approve(no, current.website_filing_number, boss, expected_version=current.version,
+                                      now=later(24, 24 * 15))
         else:
-            act(Action.BUREAU_REJECT, reasons=["bureau"], note="管局驳回：主办单位证件住所与证件不一致")
+            postreview.bureau_reject(no, "管局驳回：主办单位证件住所与证件不一致", boss,
+                                     expected_version=current.version, now=later(24, 24 * 15))
     except ServiceError as exc:
         # A generated order whose path the rules refuse: keep it where it stopped, and say so.
         log.warning("demo order %s stopped before %s: %s", no, target.value, exc.message)
