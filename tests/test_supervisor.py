@@ -192,3 +192,9 @@ def test_absences_and_releasing_a_persons_orders(app, users):
     carol.post(f"/supervisor/release/{users['alice']}", {"to": "none"})
     with app.app_context():
         assert orders.get_order(no).assignee_id is None
+
+
+@pytest.mark.parametrize("back", ["//evil.example/x", "/\\evil.example", "https://evil.example"])
+def test_reassignment_never_redirects_off_site(app, users, back):
+    response = Browser(app, "carol").post("/supervisor/reassign", {"back": back, "to": "none", "reason": "x"})
+    assert response.status_code == 302 and response.headers["Location"] == "/queues/initial-review"

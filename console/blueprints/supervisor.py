@@ -14,6 +14,7 @@ from console.domain.workflow import QUEUE_STATES
 from console.extensions import db
 from console.forms.queues import QueueFilterForm
 from console.models import Absence, User
+from console.safe_redirect import safe_next
 from console.services import stats, supervision
 from console.services.actors import Actor
 from console.services.errors import Invalid, NotFound
@@ -52,9 +53,7 @@ def stats_csv():
 def reassign():
     """Move selected orders, or all orders matching a queue filter, to a person or the pool."""
     queue = request.form.get("queue", "")
-    back = request.form.get("back") or url_for("queues.initial_review")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("queues.initial_review")
+    back = safe_next(request.form.get("back"), url_for("queues.initial_review"))
     try:
         snapshot = datetime.fromtimestamp(float(request.form.get("snapshot", "")), UTC)
     except ValueError:
