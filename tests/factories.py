@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from console.domain.calendar import SHANGHAI
 
@@ -83,7 +83,3 @@ class _Delete:
 
 _DELETE = _Delete()
 DELETE = _DELETE
-
-
-def hours_ago(hours: float, now: datetime) -> datetime:
-    return now - timedelta(hours=hours)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from console.database import write_transaction
+from console.domain.provinces import DEFAULT_MAIL_ITEMS
 from console.domain.workflow import Action
 from console.extensions import db
 from console.models import BureauImport, OrderEvent, ProvinceRuleRow, Shipment
@@ -83,8 +84,7 @@ def test_mailing_with_a_failed_check_and_a_second_round(api, app):
             postreview.receive_mail(no, date.today(), BOSS, expected_version=v(app, no))
         postreview.record_shipment(no, "sf", "SF1234567890123", BOSS, expected_version=v(app, no))
         postreview.receive_mail(no, date.today(), BOSS, expected_version=v(app, no))
-        items = orders.get_order(no)
-        rule_items = __import__("console.domain.provinces", fromlist=["DEFAULT_MAIL_ITEMS"]).DEFAULT_MAIL_ITEMS
+        rule_items = DEFAULT_MAIL_ITEMS
         results = {item: ("ok", "") for item in rule_items}
         results[rule_items[0]] = ("defective", "未加盖公章")
         postreview.check_mail(no, results, BOSS, expected_version=v(app, no))
@@ -96,7 +96,6 @@ def test_mailing_with_a_failed_check_and_a_second_round(api, app):
         assert order.state == "sms_verification" and order.mail_round == 2
         rounds = db.session.scalars(select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.round)).all()
         assert [(s.round, s.outcome) for s in rounds] == [(1, "failed"), (2, "passed")]
-        assert items is not None
     api.post(f"/orders/{no}/sms-verified", {"verified_at": datetime.now(UTC).isoformat()})
     with app.app_context():
         postreview.bureau_approve(no, "琼ICP备12345678号-1", BOSS, expected_version=v(app, no))

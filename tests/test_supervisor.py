@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from console.domain.calendar import SHANGHAI
 from console.domain.workflow import Action
 from console.extensions import db
 from console.models import Alert, Order, OrderEvent
 from console.services import orders, rule_admin, supervision
 from console.services.actors import Actor
 from console.services.queues import QueueFilter
+from console.services.rules import load_rules
 from tests.conftest import Browser, actor
 from tests.factories import order_body
 
@@ -84,9 +86,6 @@ def test_reassignment_needs_a_reason_and_a_real_target(app, users):
 
 
 def test_five_thousand_orders_move_in_one_call(app, users):
-    from console.services.demo import seed  # noqa: F401  (bulk path below)
-    from tests.factories import EXAMPLE_BODY
-
     with app.app_context():
         # Insert through the service once, then copy rows in bulk (intake speed is not what is tested).
         base = orders.submit(order_body("JR-BULK-BASE"), Actor.portal("t"))[0]
@@ -94,7 +93,6 @@ def test_five_thousand_orders_move_in_one_call(app, users):
         rows = [{**{c: getattr(base, c) for c in columns}, "order_no": f"JR-BULK-{i:05d}"} for i in range(5000)]
         db.session.execute(Order.__table__.insert(), rows)
         db.session.commit()
-        assert EXAMPLE_BODY
         result = supervision.reassign(actor(app, users["carol"]), to=str(users["bob"]), reason="批量测试",
                                       snapshot_at=datetime.now(UTC), queue="initial-review", filters=QueueFilter())
         assert len(result.moved) == 5001 and not result.skipped
@@ -124,7 +122,7 @@ def test_changing_the_initial_review_limit_moves_due_dates_and_queue_order(app, 
         assert changed == 1
         after = orders.get_order(zj).due_at
         assert after > before
-        cal = __import__("console.services.rules", fromlist=["load_rules"]).load_rules().calendar
+        cal = load_rules().calendar
         assert after == cal.deadline(orders.get_order(zj).stage_entered_at, 3).at
 
 
@@ -147,10 +145,8 @@ def test_adding_a_holiday_moves_due_dates_and_the_queue_follows(app, users):
 def test_entering_a_years_schedule_marks_it_official_and_recomputes(app, users):
     with app.app_context():
         rule_admin.import_year(2027, "2027-01-01 休 元旦\n2027-01-04 休 调整", actor(app, users["carol"]))
-        from console.services.rules import load_rules
-
         rules = load_rules()
-        assert 2027 in rules.official_years and rules.calendar.is_workday(__import__("datetime").date(2027, 1, 4)) is False
+        assert 2027 in rules.official_years and rules.calendar.is_workday(date(2027, 1, 4)) is False
         with pytest.raises(Exception, match="格式"):
             rule_admin.import_year(2027, "not a date", actor(app, users["carol"]))
 
@@ -177,7 +173,7 @@ def test_statistics_csv_export(app, users):
     response = Browser(app, "carol").get("/supervisor/stats.csv")
     text = response.get_data().decode("utf-8-sig")
     assert response.status_code == 200 and text.startswith("section,key")
-    today = datetime.now(UTC).astimezone(__import__("console.domain.calendar", fromlist=["SHANGHAI"]).SHANGHAI).date()
+    today = datetime.now(UTC).astimezone(SHANGHAI).date()
     assert f"day,{today},1," in text
 
 
@@ -198,3 +194,26 @@ def test_absences_and_releasing_a_persons_orders(app, users):
 def test_reassignment_never_redirects_off_site(app, users, back):
     response = Browser(app, "carol").post("/supervisor/reassign", {"back": back, "to": "none", "reason": "x"})
     assert response.status_code == 302 and response.headers["Location"] == "/queues/initial-review"
+
+
+@pytest.mark.parametrize(("path", "data", "message"), [
+    ("/settings/sla", {"stage": "initial_review", "limit": "abc", "unit": "working_days"}, "时限须为整数"),
+    ("/settings/sla", {"stage": "initial_review", "limit": "0", "unit": "working_days"}, "时限无效"),
+    ("/settings/sla", {"stage": "approved", "limit": "2", "unit": "working_days"}, "环节无效"),
+    ("/settings/calendar", {"day": "2026-13-45", "kind": "off"}, "日期格式无效"),
+    ("/settings/calendar/year", {"year": "2027", "schedule": "明年元旦休息"}, "日程格式有误"),
+    ("/settings/provinces/北京", {"bureau_limit_days": "99"}, "管局时限无效"),
+    ("/settings/reasons", {"code": "Bad Code", "label": "x"}, "代码无效"),
+    ("/settings/general", {"session_idle_minutes": "1"}, "空闲超时"),
+])
+def test_bad_settings_are_refused_with_a_message_and_change_nothing(app, users, path, data, message):
+    from console.models import AuditEntry
+
+    carol = Browser(app, "carol")
+    response = carol.post(path, data)
+    assert response.status_code == 302
+    page = carol.get(response.headers["Location"]).get_data(as_text=True)
+    assert message in page
+    with app.app_context():
+        changes = db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action.like("settings.%")))
+        assert changes == 0

@@ -36,17 +36,15 @@ FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
 _MAX_DAYS_PER_WORKING_DAY = 30
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1)
+def _package_years() -> frozenset[int]:
+    """The years whose official schedule ``chinese-calendar`` carries (it raises for the others)."""
+    return frozenset(d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays))
+
+
 def package_has_year(year: int) -> bool:
     """Whether ``chinese-calendar`` carries the official schedule for ``year``."""
-    try:
-        chinese_calendar.is_workday(date(year, 6, 1))
-    except NotImplementedError:
-        return False
-    except Exception:  # a broken package must not break deadlines; estimate instead
-        log.exception("chinese-calendar failed for %s; estimating", year)
-        return False
-    return True
+    return year in _package_years()
 
 
 def _weekday_rule(day: date, *, fixed_holidays: bool) -> bool:
