@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from console.extensions import db
+from console.responses import is_htmx, respond, unauthorised
 from console.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,9 @@ def error_response(status: int, message: str | None = None, *, code: str | None 
         body = {"error": code or title_code(status), "message": message, "fields": fields or {}}
         response = make_response(jsonify(body), status)
     else:
-        template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/page.html"
-        response = make_response(render_template(template, status=status, title=title, message=message), status)
-        response.headers["Vary"] = "HX-Request"
+        response = respond("errors/page.html", "errors/_error.html", status=status, headers=headers,
+                           error_status=status, title=title, message=message)
+        return response
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
@@ -59,8 +60,10 @@ def respond_unauthorized():
     if wants_json():
         return error_response(401)
     login = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
-    if request.headers.get("HX-Request"):
-        return error_response(401, headers={"HX-Redirect": login})
+    if is_htmx():
+        title, message = MESSAGES[401]
+        return unauthorised(render_template("errors/_error.html", error_status=401, title=title, message=message),
+                            401, login)
     return redirect(login)
 
 

@@ -1,16 +1,18 @@
-"""Template helpers: one decision between a full page and a fragment, filters for times."""
+"""Template helpers: labels, filters for times, the globals every template sees."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, make_response, redirect, render_template, request
+from flask import Flask
 from flask_wtf.csrf import generate_csrf
 
-from console.auth import Role, can
+from console.auth import can
 from console.domain.calendar import to_local
 from console.domain.mailing import COURIERS, ITEM_STATUSES
 from console.domain.order_fields import CERTIFICATE_TYPES, ID_TYPES, SUBJECT_TYPES, Kind, label_for
+from console.domain.roles import Role, role_label
+from console.domain.sla import DUE_SOON_FRACTION
 from console.domain.workflow import ACTION_LABELS, Action, State
 
 #: Event actions that are not workflow transitions.
@@ -22,32 +24,7 @@ EVENT_LABELS = {
 CHOICE_LABELS = {"subject_type": SUBJECT_TYPES, "certificate_type": CERTIFICATE_TYPES, "id_type": ID_TYPES}
 
 
-def is_fragment_request() -> bool:
-    """HTMX asks for a fragment, except when it restores history (it needs the whole page)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request and not request.htmx.boosted
-
-
-def render(page_template: str, fragment_template: str, /, status: int = 200, headers: dict | None = None,
-           **context):
-    """The full page for a normal request, the fragment it includes for an HTMX one."""
-    template = fragment_template if is_fragment_request() else page_template
-    response = make_response(render_template(template, **context), status)
-    response.headers["Vary"] = "HX-Request"
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
-
-
 _CST = timedelta(hours=8)
-
-
-def redirect_to(target: str):
-    """A redirect that htmx follows as a page load (HX-Redirect) and a browser as a 302."""
-    if request.headers.get("HX-Request"):
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
 
 
 def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -83,7 +60,7 @@ def time_left(due_at: datetime | None, entered_at: datetime | None = None, now: 
     if overdue:
         return {"text": "超时 " + text, "tone": "overdue"}
     tone = "ok"
-    if entered_at is not None and delta <= (due_at - entered_at) * 0.2:
+    if entered_at is not None and delta <= (due_at - entered_at) * DUE_SOON_FRACTION:
         tone = "soon"
     return {"text": "剩余 " + text, "tone": tone}
 
@@ -102,7 +79,7 @@ def init_app(app: Flask) -> None:
         Role=Role,
         state_label=lambda s: State(s).label if s in State.__members__.values() else s,
         kind_label=lambda k: Kind(k).label if k in Kind.__members__.values() else k,
-        role_label=lambda r: Role(r).label if r in Role.__members__.values() else r,
+        role_label=role_label,
         event_label=lambda a: EVENT_LABELS.get(a, a),
         choice_label=lambda kind, value: CHOICE_LABELS[kind].get(value, value),
         field_label=label_for,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from sqlalchemy import func, select
+
+from console.extensions import db
+from console.models import CallAttempt, OrderEvent, OrderNote
 from console.services import orders
 from console.services.actors import Actor
 from tests.conftest import Browser, actor
@@ -36,11 +40,35 @@ def call(b, no, v):
     return b.post(f"/orders/{no}/calls", {"number": "13800138000", "reached": "1"})
 
 
+def note(b, no, v):
+    return b.post(f"/orders/{no}/notes", {"text": "申请人来电，说明材料已补"})
+
+
 def unclaim(b, no, v):
-    return b.post(f"/orders/{no}/unclaim")
+    return b.post(f"/orders/{no}/unclaim", {"version": v})
 
 
-ACTIONS = {"approve": approve, "reject": reject, "correct": correct, "call": call, "unclaim": unclaim}
+def snapshot(app, no) -> dict:
+    """What an action could have changed: the row, and how much history, calls and notes it has."""
+    with app.app_context():
+        order = orders.get_order(no)
+        count = lambda model: db.session.scalar(select(func.count()).select_from(model)  # noqa: E731
+                                                .where(model.order_id == order.id))
+        return {"version": order.version, "state": order.state, "assignee": order.assignee_id,
+                "website": order.website_name, "events": count(OrderEvent), "calls": count(CallAttempt),
+                "notes": count(OrderNote)}
+
+
+#: What each action visibly did when it was allowed (compared with the snapshot before).
+EFFECTS = {
+    "approve": lambda before, after: after["state"] != "initial_review" and after["version"] > before["version"],
+    "reject": lambda before, after: after["state"] == "returned",
+    "correct": lambda before, after: after["website"] == "新的网站名称" and after["events"] == before["events"] + 1,
+    "call": lambda before, after: after["calls"] == 1 and after["events"] == before["events"] + 1,
+    "note": lambda before, after: after["notes"] == 1,
+    "unclaim": lambda before, after: after["assignee"] is None and after["version"] == before["version"] + 1,
+}
+ACTIONS = {"approve": approve, "reject": reject, "correct": correct, "call": call, "note": note, "unclaim": unclaim}
 
 #: (role of the signed-in user, whose order) -> allowed?
 MATRIX = {
@@ -56,15 +84,16 @@ MATRIX = {
 def test_permission_matrix(app, users, who, whose, action):
     owner = who if whose == "own" else "bob"
     no, version = prepared(app, users, owner)
+    before = snapshot(app, no)
     response = ACTIONS[action](Browser(app, who), no, version)
+    after = snapshot(app, no)
     if MATRIX[(who, whose)] == ALLOW:
         assert response.status_code in (200, 302), (who, whose, action, response.status_code)
+        assert EFFECTS[action](before, after), (who, whose, action, before, after)
     else:
         assert response.status_code == 403, (who, whose, action, response.status_code)
         assert "此订单未分配给您" in response.get_data(as_text=True)
-        with app.app_context():
-            order = orders.get_order(no)
-            assert order.version == version and order.state == "initial_review" and order.assignee_id == users["bob"]
+        assert after == before
 
 
 @pytest.mark.parametrize(("who", "status"), [("alice", 403), ("carol", 403), ("dave", 200)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -274,7 +275,8 @@ def test_the_import_pages_upload_preview_apply_and_progress(app, users):
     assert "确认导入 1 行" in page
     import_id = int(response.headers["Location"].rsplit("/", 1)[1])
     assert carol.post(f"/bureau/imports/{import_id}/apply").status_code == 302
-    app.extensions["import_threads"][import_id].join(timeout=30)
+    runner = next(t for t in threading.enumerate() if t.name == f"bureau-import-{import_id}")
+    runner.join(timeout=30)
     assert state(app, a) == "approved"
     assert "导入完成：成功 1 行" in carol.get(f"/bureau/imports/{import_id}").get_data(as_text=True)
     assert carol.get(f"/bureau/imports/{import_id}/progress", htmx=True).headers.get("HX-Refresh") == "true"

@@ -197,10 +197,10 @@ def test_reassignment_never_redirects_off_site(app, users, back):
 
 
 @pytest.mark.parametrize(("path", "data", "message"), [
-    ("/settings/sla", {"stage": "initial_review", "limit": "abc", "unit": "working_days"}, "时限须为整数"),
+    ("/settings/sla", {"stage": "initial_review", "limit": "abc", "unit": "working_days"}, "不是有效的整数"),
     ("/settings/sla", {"stage": "initial_review", "limit": "0", "unit": "working_days"}, "时限无效"),
     ("/settings/sla", {"stage": "approved", "limit": "2", "unit": "working_days"}, "环节无效"),
-    ("/settings/calendar", {"day": "2026-13-45", "kind": "off"}, "日期格式无效"),
+    ("/settings/calendar", {"day": "2026-13-45", "kind": "off"}, "不是有效的日期"),
     ("/settings/calendar/year", {"year": "2027", "schedule": "明年元旦休息"}, "日程格式有误"),
     ("/settings/provinces/北京", {"bureau_limit_days": "99"}, "管局时限无效"),
     ("/settings/reasons", {"code": "Bad Code", "label": "x"}, "代码无效"),
@@ -211,9 +211,9 @@ def test_bad_settings_are_refused_with_a_message_and_change_nothing(app, users, 
 
     carol = Browser(app, "carol")
     response = carol.post(path, data)
-    assert response.status_code == 302
-    page = carol.get(response.headers["Location"]).get_data(as_text=True)
-    assert message in page
+    assert response.status_code == 422  # the page again, the message in the section submitted
+    page = response.get_data(as_text=True)
+    assert message in page and 'role="alert"' in page
     with app.app_context():
         changes = db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action.like("settings.%")))
         assert changes == 0

@@ -6,19 +6,15 @@ from datetime import datetime
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from console.domain.calendar import utcnow
-from console.domain.workflow import Action, State
+from console.domain.workflow import Action
 from console.errors import error_response
-from console.extensions import db
-from console.models import OrderEvent
 from console.services import orders as order_service
 from console.services.actors import Actor
 from console.services.errors import Invalid, ServiceError
-from console.services.findings import current_findings
-from console.services.rules import load_rules
+from console.services.progress import order_progress
 from console.services.tokens import authenticate
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -52,12 +48,6 @@ def json_body() -> dict:
     if not isinstance(data, dict):
         raise ServiceError("请求体必须是 JSON 对象")
     return data
-
-
-@bp.errorhandler(ServiceError)
-def service_error(exc: ServiceError):
-    db.session.rollback()
-    return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
 
 
 @bp.post("/orders")
@@ -114,38 +104,4 @@ def get_order(order_no: str):
 
 
 def progress(order):
-    events = db.session.scalars(
-        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
-    ).all()
-    history = [
-        {"at": e.at.isoformat(), "action": e.action, "from": e.from_state, "to": e.to_state,
-         "reasons": e.reasons, "note": e.note}
-        for e in events if e.to_state is not None
-    ]
-    findings = [f.as_dict() for f in current_findings(order, load_rules())]
-    return jsonify({
-        "order_no": order.order_no,
-        "kind": order.kind,
-        "province": order.province,
-        "state": order.state,
-        "state_label": State(order.state).label,
-        "version": order.version,
-        "submitted_at": order.submitted_at.isoformat(),
-        "stage_entered_at": order.stage_entered_at.isoformat(),
-        "due_at": order.due_at.isoformat() if order.due_at else None,
-        "due_estimated": order.due_estimated,
-        "history": history,
-        "result": _result(order, history),
-        "findings": findings,
-    })
-
-
-def _result(order, history: list[dict]) -> dict | None:
-    if order.state == State.APPROVED:
-        return {"outcome": "approved", "filing_number": order.result_filing_number}
-    if order.state in (State.RETURNED, State.BUREAU_REJECTED) and history:
-        last = history[-1]
-        return {"outcome": order.state, "reasons": last["reasons"], "note": last["note"]}
-    if order.state in (State.ABANDONED, State.REVOKED):
-        return {"outcome": order.state}
-    return None
+    return jsonify(order_progress(order))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from console.auth import public
 from console.forms.auth import EmptyForm, LoginForm
+from console.responses import respond
 from console.safe_redirect import safe_next
 from console.services import accounts
-from console.templating import render
 
 bp = Blueprint("auth", __name__)
 
@@ -42,7 +42,7 @@ def login():
         except accounts.Throttled as exc:
             status, message = 429, exc.message
             headers = {"Retry-After": str(exc.retry_after)}
-            return render("auth/login.html", "auth/_login_form.html", status=status, headers=headers,
+            return respond("auth/login.html", "auth/_login_form.html", status=status, headers=headers,
                           form=form, message=message)
         except accounts.BadCredentials as exc:
             status, message = 200, exc.message
@@ -54,13 +54,14 @@ def login():
             return redirect(safe_next(form.next.data, _home()))
     elif request.method == "POST":
         status = 422
-    return render("auth/login.html", "auth/_login_form.html", status=status, form=form, message=message)
+    return respond("auth/login.html", "auth/_login_form.html", status=status, form=form, message=message)
 
 
 @bp.post("/logout")
 def logout():
     """Sign out: ends this and every other session of the user."""
-    EmptyForm().validate_on_submit()  # CSRF is checked globally; the form only documents it
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     accounts.sign_out(current_user, request.remote_addr or "")
     logout_user()
     session.clear()

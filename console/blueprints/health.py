@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
 
 from console.auth import public
-from console.extensions import db
-from console.services.jobruns import scheduler_health
+from console.services.jobruns import database_reachable, scheduler_health
 
 bp = Blueprint("health", __name__)
 
@@ -16,12 +14,7 @@ bp = Blueprint("health", __name__)
 @public
 def healthz():
     """JSON: database reachable, the last scheduler run; 503 when unhealthy."""
-    try:
-        db.session.execute(text("SELECT 1"))
-        database_ok = True
-    except Exception:
-        db.session.rollback()
-        database_ok = False
+    database_ok = database_reachable()
     sweep = scheduler_health() if database_ok else {"ok": False, "last_success": None}
     healthy = database_ok and sweep["ok"]
     body = {"status": "ok" if healthy else "unhealthy", "database": database_ok, "scheduler": sweep}

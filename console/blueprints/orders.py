@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from datetime import datetime
+
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from console.auth import can, requires
-from console.blueprints.queues import staff_choices
+from console.domain.calendar import SHANGHAI
 from console.domain.reasons import REASON_FOR_CHECK
 from console.domain.workflow import Action
+from console.forms import add_errors
+from console.forms.auth import EmptyForm
 from console.forms.corrections import SECTIONS, correction_form, field_rows, values_of
-from console.forms.orders import ApproveForm, RejectForm
+from console.forms.orders import ApproveForm, RejectForm, VersionedForm
+from console.forms.stages import BureauApproveForm, ReasonForm, ReceiveForm, ShipmentForm, SmsVerifiedForm
+from console.forms.workspace import CallForm, NoteForm
+from console.responses import go, partial, respond, wants_fragment
 from console.services import orders as order_service
 from console.services import workbench
 from console.services.actors import Actor
 from console.services.errors import Conflict, Invalid
 from console.services.mapping import order_to_body
+from console.services.people import staff_choices
 from console.services.workspace import load_workspace
-from console.templating import is_fragment_request, redirect_to, render
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -39,11 +46,6 @@ def _forms(ws, *, approve: ApproveForm | None = None, reject: RejectForm | None 
 
 def _stage_forms(ws, given: dict | None) -> dict:
     """The forms of the order's current stage, prefilled; ``given`` carries submitted ones."""
-    from datetime import datetime
-
-    from console.domain.calendar import SHANGHAI
-    from console.forms.stages import BureauApproveForm, ReasonForm, ReceiveForm, ShipmentForm, SmsVerifiedForm
-
     order, v = ws.order, ws.order.version
     now = datetime.now(SHANGHAI)
     forms = {
@@ -78,25 +80,27 @@ def _context(ws, *, banner: dict | None = None, editing: str | None = None, edit
                 **extra)
 
 
-def _page(ws, status: int = 200, **kw):
-    return render("orders/page.html", "orders/_workspace.html", status=status, **_context(ws, **kw))
+def page(ws, status: int = 200, **kw):
+    """The workspace: the page, or its body for htmx."""
+    return respond("orders/page.html", "orders/_workspace.html", status=status, **_context(ws, **kw))
 
 
 @bp.get("/<order_no>")
 @requires("work_orders")
 def workspace(order_no: str):
     """The order workspace."""
-    return _page(load_workspace(order_no))
+    return page(load_workspace(order_no))
 
 
-def _done(order_no: str, message: str):
-    flash(message, "success")
-    return redirect_to(url_for("orders.workspace", order_no=order_no))
+def done(order_no: str, message: str):
+    """After a change: back to the workspace with a confirmation."""
+    return go(url_for("orders.workspace", order_no=order_no), message)
 
 
-def _conflict(order_no: str, exc: Conflict, **forms):
+def conflict(order_no: str, exc: Conflict, **forms):
+    """The workspace again, with the conflict said at the top (409)."""
     banner = {"kind": "stale" if exc.context.get("stale") else "conflict", "message": exc.message}
-    return _page(load_workspace(order_no), 409, banner=banner, **forms)
+    return page(load_workspace(order_no), 409, banner=banner, **forms)
 
 
 @bp.post("/<order_no>/approve")
@@ -106,15 +110,15 @@ def approve(order_no: str):
     ws = load_workspace(order_no)
     form = ApproveForm(open_errors=len(ws.errors))
     if not form.validate_on_submit():
-        return _page(ws, 422, approve=form)
+        return page(ws, 422, approve=form)
     reason = (form.override_reason.data or "").strip()
     note = f"忽略 {len(ws.errors)} 个错误：{reason}" if ws.errors else reason
     try:
         order_service.decide(order_no, Action.APPROVE, me(), expected_version=form.version.data,
                              mailing_required=form.mailing_required.data, note=note)
     except Conflict as exc:
-        return _conflict(order_no, exc, approve=form)
-    return _done(order_no, "初审已通过")
+        return conflict(order_no, exc, approve=form)
+    return done(order_no, "初审已通过")
 
 
 @bp.post("/<order_no>/reject")
@@ -124,13 +128,13 @@ def reject(order_no: str):
     ws = load_workspace(order_no)
     form = RejectForm(catalogue=ws.reasons)
     if not form.validate_on_submit():
-        return _page(ws, 422, reject=form)
+        return page(ws, 422, reject=form)
     try:
         order_service.decide(order_no, Action.REJECT, me(), expected_version=form.version.data,
                              reasons=form.reasons.data, note=form.note.data.strip())
     except Conflict as exc:
-        return _conflict(order_no, exc, reject=form)
-    return _done(order_no, "已驳回，订单退回申请人")
+        return conflict(order_no, exc, reject=form)
+    return done(order_no, "已驳回，订单退回申请人")
 
 
 @bp.route("/<order_no>/edit/<section>", methods=["GET", "POST"])
@@ -141,80 +145,84 @@ def edit(order_no: str, section: str):
         abort(404)
     ws = load_workspace(order_no)
     if request.method == "GET":
-        return _section_or_page(ws, section)
-    form = correction_form(section, formdata=request.form)
+        return _section(ws, section)
+    form = correction_form(section, submitted=True)
     if not form.validate_on_submit():
-        return _section_or_page(ws, section, form, 422)
+        return _section(ws, section, form, 422)
     try:
         workbench.correct(order_no, values_of(section, form), me(), expected_version=form.version.data,
                           note=(form.edit_note.data or "").strip())
     except Invalid as exc:
-        for path, messages in exc.fields.items():
-            name = path.replace(".", "__")
-            if name in form:
-                form[name].errors = list(form[name].errors) + messages
-        return _section_or_page(ws, section, form, 422)
+        add_errors(form, exc.fields)
+        return _section(ws, section, form, 422)
     except Conflict as exc:
-        if request.headers.get("HX-Request"):
-            response = _page(load_workspace(order_no), 409, banner={"kind": "stale", "message": exc.message},
-                             editing=section, edit_form=form)
-            response.headers.update({"HX-Retarget": "#workspace-root", "HX-Reswap": "innerHTML"})
-            return response
-        return _conflict(order_no, exc)
-    if request.headers.get("HX-Request"):
-        response = render_template("orders/_workspace.html", **_context(load_workspace(order_no)))
-        response = make_response(response)
-        response.headers.update({"HX-Retarget": "#workspace-root", "HX-Reswap": "innerHTML",
-                                 "HX-Trigger": "ordersChanged"})
-        return response
-    flash("修改已保存，检查已重新运行", "success")
-    return redirect(url_for("orders.workspace", order_no=order_no))
+        if wants_fragment():
+            return partial("orders/_workspace.html", status=409, retarget="#workspace-root", reswap="innerHTML",
+                           **_context(load_workspace(order_no), banner={"kind": "stale", "message": exc.message},
+                                      editing=section, edit_form=form))
+        return conflict(order_no, exc)
+    if wants_fragment():
+        return partial("orders/_workspace.html", retarget="#workspace-root", reswap="innerHTML",
+                       trigger="ordersChanged", **_context(load_workspace(order_no)))
+    return done(order_no, "修改已保存，检查已重新运行")
 
 
-def _section_or_page(ws, section: str, form=None, status: int = 200):
-    context = _context(ws, editing=section, edit_form=form)
-    if is_fragment_request():
-        return make_response(render_template("orders/_section.html", section=section, **context), status)
-    return make_response(render_template("orders/page.html", **context), status)
+def _section(ws, section: str, form=None, status: int = 200):
+    return respond("orders/page.html", "orders/_section.html", status=status, section=section,
+                   **_context(ws, editing=section, edit_form=form))
 
 
-def _side_panel(ws, template: str, status: int = 200, **extra):
-    if is_fragment_request():
-        return make_response(render_template(template, **_context(ws, **extra)), status)
-    return redirect(url_for("orders.workspace", order_no=ws.order.order_no))
+def _side_panel(order_no: str, template: str, status: int = 200, **extra):
+    if wants_fragment():
+        return partial(template, status=status, **_context(load_workspace(order_no), **extra))
+    if status >= 400:
+        return page(load_workspace(order_no), status, **extra)
+    return go(url_for("orders.workspace", order_no=order_no))
 
 
 @bp.post("/<order_no>/calls")
 @requires("work_orders")
 def log_call(order_no: str):
     """Log a call attempt to the applicant (reached or not)."""
+    form = CallForm()
+    if not form.validate_on_submit():
+        return _side_panel(order_no, "orders/_calls.html", 422, call_error=_first_error(form))
     try:
-        workbench.log_call(order_no, request.form.get("number", ""), request.form.get("reached") == "1",
-                           request.form.get("note", ""), me())
+        workbench.log_call(order_no, form.number.data, form.reached.data == "1", form.note.data or "", me())
     except Invalid as exc:
-        return _side_panel(load_workspace(order_no), "orders/_calls.html", 422, call_error=exc.message)
-    return _side_panel(load_workspace(order_no), "orders/_calls.html")
+        return _side_panel(order_no, "orders/_calls.html", 422, call_error=exc.message)
+    return _side_panel(order_no, "orders/_calls.html")
 
 
 @bp.post("/<order_no>/notes")
 @requires("work_orders")
 def add_note(order_no: str):
     """Add an internal note."""
-    try:
-        workbench.add_note(order_no, request.form.get("text", ""), me())
-    except Invalid as exc:
-        return _side_panel(load_workspace(order_no), "orders/_notes.html", 422, note_error=exc.message)
-    return _side_panel(load_workspace(order_no), "orders/_notes.html")
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _side_panel(order_no, "orders/_notes.html", 422, note_error=_first_error(form))
+    workbench.add_note(order_no, form.text.data, me())
+    return _side_panel(order_no, "orders/_notes.html")
+
+
+def _first_error(form) -> str:
+    return next((m for ms in form.errors.values() for m in ms), "提交的内容无效")
 
 
 @bp.post("/<order_no>/recheck")
 @requires("work_orders")
 def recheck(order_no: str):
     """Run the 初审 checks again."""
-    workbench.recheck(order_no, me())
-    if is_fragment_request():
-        return render_template("orders/_workspace.html", **_context(load_workspace(order_no)))
-    return redirect(url_for("orders.workspace", order_no=order_no))
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        workbench.recheck(order_no, me(), expected_version=form.version.data)
+    except Conflict as exc:
+        return conflict(order_no, exc)
+    if wants_fragment():
+        return partial("orders/_workspace.html", **_context(load_workspace(order_no)))
+    return done(order_no, "已重新检查")
 
 
 @bp.post("/<order_no>/presence")
@@ -224,27 +232,32 @@ def presence(order_no: str):
     order = order_service.get_order(order_no)
     viewers = workbench.heartbeat(order, current_user.id)
     seen = request.args.get("version", type=int)
-    return render_template("orders/_presence.html", order=order, viewers=viewers,
-                           changed=seen is not None and seen != order.version)
+    return partial("orders/_presence.html", order=order, viewers=viewers,
+                   changed=seen is not None and seen != order.version)
 
 
 @bp.post("/<order_no>/claim")
 @requires("work_orders")
 def claim(order_no: str):
     """Claim the order from its workspace."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     try:
         order_service.claim(order_no, me())
     except Conflict as exc:
-        flash(exc.message, "warning")
-    return redirect(url_for("orders.workspace", order_no=order_no))
+        return go(url_for("orders.workspace", order_no=order_no), exc.message, "warning")
+    return done(order_no, "已领取")
 
 
 @bp.post("/<order_no>/unclaim")
 @requires("work_orders")
 def unclaim(order_no: str):
-    """Give the order back to the pool from its workspace."""
+    """Give the order back to the pool from its workspace, at the version seen."""
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        abort(400)
     try:
-        order_service.unclaim(order_no, me())
+        order_service.unclaim(order_no, me(), expected_version=form.version.data)
     except Conflict as exc:
-        flash(exc.message, "warning")
-    return redirect(url_for("orders.workspace", order_no=order_no))
+        return conflict(order_no, exc)
+    return done(order_no, "已放回队列")

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from console.auth import can, requires
 from console.domain.calendar import utcnow
-from console.extensions import db
+from console.domain.mailing import COURIERS
+from console.domain.order_fields import Kind
+from console.domain.workflow import State, queue_of
+from console.forms.auth import EmptyForm
 from console.forms.queues import QueueFilterForm
-from console.models import User
+from console.responses import go, is_htmx, partial, respond, wants_fragment
 from console.services import orders as order_service
 from console.services import queues as queue_service
 from console.services.actors import Actor
 from console.services.errors import Conflict
+from console.services.people import staff_choices
 from console.services.queues import QueuePage
 from console.services.rules import load_rules
-from console.templating import is_fragment_request, redirect_to, render
 
 bp = Blueprint("queues", __name__, url_prefix="/queues")
 
@@ -28,19 +30,8 @@ QUEUES = {
 }
 
 
-def staff_choices() -> list[tuple[str, str]]:
-    users = db.session.execute(
-        select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name)
-    ).all()
-    return [(str(uid), name) for uid, name in users]
-
-
 def row_urls() -> dict:
     """What every row needs, computed once per page (url_for per row is measurably slow)."""
-    from console.domain.mailing import COURIERS
-    from console.domain.order_fields import Kind
-    from console.domain.workflow import State
-
     return {"workspace": url_for("orders.workspace", order_no="X")[:-1],
             "row": url_for("queues.claim", order_no="X")[:-len("X/claim")],
             "me": current_user.id, "supervise": can("supervise"), "couriers": COURIERS,
@@ -58,9 +49,9 @@ def show_queue(queue: str):
                    query_args=form.query_args(), extras=extras, bulk=bulk,
                    matching=queue_service.count_matching(queue, filters, current_user.id) if bulk else None,
                    snapshot=f"{utcnow().timestamp():.6f}", staff=people, u=row_urls())
-    if is_fragment_request() and request.args.get("after"):
-        return render_template("queues/_rows.html", **context)  # "load more": rows only
-    return render("queues/page.html", "queues/_results.html", **context)
+    if wants_fragment() and request.args.get("after"):
+        return partial("queues/_rows.html", **context)  # "load more": rows only
+    return respond("queues/page.html", "queues/_results.html", **context)
 
 
 @bp.get("/initial-review")
@@ -88,7 +79,7 @@ def bureau():
 @requires("work_orders")
 def counts():
     """The navigation's queue counts (polled, and refreshed on the ordersChanged event)."""
-    return render_template("_nav_counts.html", counts=queue_service.nav_counts(current_user.id))
+    return partial("_nav_counts.html", counts=queue_service.nav_counts(current_user.id))
 
 
 @bp.post("/<queue>/claim-next")
@@ -97,50 +88,48 @@ def claim_next(queue: str):
     """Take the most urgent unassigned order of the queue and open it."""
     if queue not in QUEUES:
         abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     order = order_service.claim_next(queue, Actor.for_user(current_user))
     if order is None:
         target = url_for(f"queues.{queue.replace('-', '_')}", empty="1")
     else:
         target = url_for("orders.workspace", order_no=order.order_no)
-    return redirect_to(target)
+    return go(target)
 
 
 @bp.post("/row/<order_no>/claim")
 @requires("work_orders")
 def claim(order_no: str):
     """Claim one order from a queue row; the row re-renders with the new assignee."""
-    message, status = None, 200
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     try:
-        order = order_service.claim(order_no, Actor.for_user(current_user))
+        order, message = order_service.claim(order_no, Actor.for_user(current_user)), None
     except Conflict as exc:
-        order, message, status = order_service.get_order(order_no), exc.message, 200
-    return _row_response(order, message, status)
+        order, message = order_service.get_order(order_no), exc.message
+    return _row_response(order, message)
 
 
 @bp.post("/row/<order_no>/unclaim")
 @requires("work_orders")
 def unclaim(order_no: str):
     """Give an order back to the pool."""
-    message = None
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     try:
-        order = order_service.unclaim(order_no, Actor.for_user(current_user))
+        order, message = order_service.unclaim(order_no, Actor.for_user(current_user)), None
     except Conflict as exc:
         order, message = order_service.get_order(order_no), exc.message
-    return _row_response(order, message, 200)
+    return _row_response(order, message)
 
 
-def _row_response(order, message: str | None, status: int):
-    if not request.headers.get("HX-Request"):
-        if message:
-            flash(message, "warning")
-        queue = order_service.queue_of(order.state) or "initial-review"
-        return redirect(url_for(f"queues.{queue.replace('-', '_')}"))
-    queue = order_service.queue_of(order.state)
+def _row_response(order, message: str | None):
+    """The row again (htmx) with what happened; a browser goes back to the queue."""
+    queue = queue_of(order.state)
+    if not is_htmx():
+        return go(url_for(f"queues.{(queue or 'initial-review').replace('-', '_')}"), message, "warning")
     extras = queue_service.row_extras(queue, [order], load_rules()) if queue != "initial-review" else {}
     one = QueuePage(rows=[order], next_cursor=None, has_more=False)
-    response = make_response(
-        render_template("queues/_rows.html", page=one, queue=queue, row_message=message, u=row_urls(),
-                        extras=extras, bulk=False), status
-    )
-    response.headers["HX-Trigger"] = "ordersChanged"
-    return response
+    return partial("queues/_rows.html", page=one, queue=queue, row_message=message, u=row_urls(), extras=extras,
+                   bulk=False, trigger="ordersChanged")

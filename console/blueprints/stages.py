@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from console.auth import requires
-from console.blueprints.orders import _conflict, _done, _page, me
+from console.blueprints.orders import conflict, done, me, page
 from console.domain.calendar import SHANGHAI
 from console.domain.workflow import State
+from console.forms import add_errors, field_errors
+from console.forms.orders import VersionedForm
 from console.forms.stages import BureauApproveForm, ReasonForm, ReceiveForm, ShipmentForm, SmsVerifiedForm
+from console.forms.workspace import checklist_results, mail_check_form
 from console.services import orders as order_service
 from console.services import postreview
 from console.services.errors import Conflict, Invalid
@@ -19,26 +22,18 @@ from console.services.workspace import load_workspace
 bp = Blueprint("stages", __name__, url_prefix="/orders")
 
 
-def _invalid(order_no: str, form, exc: Invalid | None = None, name: str = "stage_form"):
-    if exc is not None:
-        for field, messages in exc.fields.items():
-            if field in form:
-                form[field].errors = list(form[field].errors) + messages
-            else:
-                form.form_errors.append("；".join(messages))
-    return _page(load_workspace(order_no), 422, stage_forms={name: form})
-
-
 def _run(order_no: str, form, action, message: str, name: str):
-    if not form.validate_on_submit():
-        return _invalid(order_no, form, name=name)
-    try:
-        action(form)
-    except Invalid as exc:
-        return _invalid(order_no, form, exc, name=name)
-    except Conflict as exc:
-        return _conflict(order_no, exc)
-    return _done(order_no, message)
+    """Validate ``form``, run ``action(form)``; errors beside the form, conflicts at the top."""
+    if form.validate_on_submit():
+        try:
+            action(form)
+        except Invalid as exc:
+            add_errors(form, exc.fields)
+        except Conflict as exc:
+            return conflict(order_no, exc)
+        else:
+            return done(order_no, message)
+    return page(load_workspace(order_no), 422, stage_forms={name: form})
 
 
 @bp.post("/<order_no>/shipment")
@@ -62,48 +57,39 @@ def receive(order_no: str):
 def mail_check(order_no: str):
     """Tick the checklist; the order moves on or goes back for a new round."""
     ws = load_workspace(order_no)
-    items = ws.province_rule.mailing_items if ws.province_rule else ()
-    results = {item: (request.form.get(f"item_{i}", ""), request.form.get(f"note_{i}", ""))
-               for i, item in enumerate(items)}
-    version = request.form.get("version", type=int)
-    try:
-        if version is None:
-            raise Invalid("缺少版本号", fields={"version": ["缺少版本号"]})
-        order = postreview.check_mail(order_no, results, me(), expected_version=version)
-    except Invalid as exc:
-        return _page(ws, 422, check_errors=exc.fields, check_values=request.form)
-    except Conflict as exc:
-        return _conflict(order_no, exc)
-    passed = order.state != State.AWAITING_MAIL
-    return _done(order_no, "资料核对通过" if passed else "资料核对不通过，已通知申请人重新邮寄")
+    form = mail_check_form(ws.province_rule.mailing_items if ws.province_rule else ())
+    errors: dict[str, list[str]] = {}
+    if form.validate_on_submit():
+        try:
+            order = postreview.check_mail(order_no, checklist_results(form), me(), expected_version=form.version.data)
+        except Invalid as exc:
+            errors = exc.fields
+        except Conflict as exc:
+            return conflict(order_no, exc)
+        else:
+            passed = order.state != State.AWAITING_MAIL
+            return done(order_no, "资料核对通过" if passed else "资料核对不通过，已通知申请人重新邮寄")
+    else:
+        errors = field_errors(form)
+    values = {name: field.data or "" for name, field in form._fields.items() if name.startswith(("item_", "note_"))}
+    return page(ws, 422, check_errors=errors, check_values=values)
 
 
 @bp.post("/<order_no>/sms/resend")
 @requires("work_orders")
 def sms_resend(order_no: str):
     """Record that the MIIT system resent the code."""
-    version = request.form.get("version", type=int)
-    try:
-        postreview.resend_sms(order_no, me(), expected_version=version if version is not None else -1)
-    except Conflict as exc:
-        return _conflict(order_no, exc)
-    return _done(order_no, "已记录重发验证码")
+    return _run(order_no, VersionedForm(), lambda f: postreview.resend_sms(
+        order_no, me(), expected_version=f.version.data), "已记录重发验证码", "sms_resend")
 
 
 @bp.post("/<order_no>/sms/verified")
 @requires("work_orders")
 def sms_verified(order_no: str):
     """The applicant entered the code: on to the bureau."""
-    form = SmsVerifiedForm()
-
-    def act(f):
-        order = order_service.get_order(order_no)
-        if order.version != f.version.data:
-            raise Conflict("此订单已被他人修改，请刷新后重试", stale=True)
-        at = f.verified_at.data.replace(tzinfo=SHANGHAI).astimezone(UTC)
-        order_service.sms_verified(order_no, at, me())
-
-    return _run(order_no, form, act, "短信核验完成，已提交管局审核", "sms_verified")
+    return _run(order_no, SmsVerifiedForm(), lambda f: order_service.sms_verified(
+        order_no, f.verified_at.data.replace(tzinfo=SHANGHAI).astimezone(UTC), me(),
+        expected_version=f.version.data), "短信核验完成，已提交管局审核", "sms_verified")
 
 
 @bp.post("/<order_no>/sms/failed")

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from console.auth import requires
 from console.domain.calendar import to_local, utcnow
 from console.domain.workflow import QUEUE_STATES
-from console.extensions import db
+from console.forms import field_errors
+from console.forms.auth import EmptyForm
 from console.forms.queues import QueueFilterForm
-from console.models import Absence, User
+from console.forms.supervisor import AbsenceForm, ReassignForm, ReleaseForm
+from console.responses import go, respond
 from console.safe_redirect import safe_next
 from console.services import stats, supervision
 from console.services.actors import Actor
 from console.services.errors import Invalid, NotFound
-from console.templating import render
+from console.services.people import working_staff
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
 
-def staff() -> list[User]:
-    return db.session.scalars(select(User).where(User.active.is_(True), User.role != "admin")
-                              .order_by(User.role.desc(), User.display_name)).all()
+def _board_url() -> str:
+    return url_for("supervisor.board")
 
 
 @bp.get("")
@@ -34,10 +34,11 @@ def board():
     """Workload per specialist and queue, the unassigned pool, statistics (refreshes itself)."""
     rows, pool, total = supervision.board()
     today = to_local(utcnow()).date()
-    absences = db.session.scalars(select(Absence).where(Absence.ends_on >= today).order_by(Absence.starts_on)).all()
-    return render("supervisor/board.html", "supervisor/_board.html", rows=rows, pool=pool, total=total,
-                  queues=list(QUEUE_STATES), stats=stats.statistics(), staff=staff(), absences=absences,
-                  people={u.id: u.display_name for u in staff()}, today=today)
+    staff = working_staff()
+    return respond("supervisor/board.html", "supervisor/_board.html", rows=rows, pool=pool, total=total,
+                   queues=list(QUEUE_STATES), stats=stats.statistics(), staff=staff,
+                   absences=supervision.absences_from(today), people={u.id: u.display_name for u in staff},
+                   today=today)
 
 
 @bp.get("/stats.csv")
@@ -48,84 +49,77 @@ def stats_csv():
                     headers={"Content-Disposition": "attachment; filename=console-statistics.csv"})
 
 
+def _said(errors: dict[str, list[str]]) -> str:
+    return "；".join(m for ms in errors.values() for m in ms)
+
+
 @bp.post("/reassign")
 @requires("supervise")
 def reassign():
     """Move selected orders, or all orders matching a queue filter, to a person or the pool."""
-    queue = request.form.get("queue", "")
-    back = safe_next(request.form.get("back"), url_for("queues.initial_review"))
-    try:
-        snapshot = datetime.fromtimestamp(float(request.form.get("snapshot", "")), UTC)
-    except ValueError:
-        snapshot = utcnow()
-    scope = request.form.get("scope", "selected")
+    form = ReassignForm()
+    back = safe_next(form.back.data, url_for("queues.initial_review"))
+    if not form.validate_on_submit():
+        return go(back, "转派未执行：" + (_said(field_errors(form)) or "提交的内容无效"), "error")
+    snapshot = datetime.fromtimestamp(form.snapshot.data, UTC) if form.snapshot.data is not None else utcnow()
+    every = form.scope.data == "all"
     filters = None
-    if scope == "all":
-        if queue not in QUEUE_STATES:
-            flash("队列无效", "error")
-            return redirect(back)
-        filters = QueueFilterForm(queue, [(str(u.id), u.display_name) for u in staff()],
-                                  formdata=request.form, meta={"csrf": False}).to_filter()
+    if every:
+        people = [(str(u.id), u.display_name) for u in working_staff()]
+        filters = QueueFilterForm(form.queue.data, people, meta={"csrf": False}).to_filter()
     try:
         result = supervision.reassign(
-            Actor.for_user(current_user), to=request.form.get("to", ""), reason=request.form.get("reason", ""),
-            snapshot_at=snapshot, order_nos=request.form.getlist("order") if scope != "all" else None,
-            queue=queue if scope == "all" else None, filters=filters)
+            Actor.for_user(current_user), to=form.to.data, reason=form.reason.data, snapshot_at=snapshot,
+            order_nos=None if every else form.order.data, queue=form.queue.data if every else None, filters=filters)
     except Invalid as exc:
-        flash(exc.message + "：" + "；".join(m for ms in exc.fields.values() for m in ms), "error")
-        return redirect(back)
+        return go(back, exc.message + "：" + _said(exc.fields), "error")
     message = f"已转派 {len(result.moved)} 单"
     if result.skipped:
         shown = "、".join(result.skipped[:10]) + (" 等" if len(result.skipped) > 10 else "")
         message += f"；跳过 {len(result.skipped)} 单（打开页面后已有变化，未覆盖）：{shown}"
-    flash(message, "warning" if result.skipped else "success")
-    return redirect(back)
+    return go(back, message, "warning" if result.skipped else "success")
 
 
 @bp.post("/absences")
 @requires("supervise")
 def add_absence():
     """Mark a specialist absent between two dates."""
+    form = AbsenceForm([(u.id, u.display_name) for u in working_staff()])
+    target = url_for("supervisor.board", _anchor="absences")
+    if not form.validate_on_submit():
+        return go(target, "请选择人员并填写开始和结束日期：" + _said(field_errors(form)), "error")
     try:
-        user_id = int(request.form.get("user_id", ""))
-        starts = datetime.strptime(request.form.get("starts_on", ""), "%Y-%m-%d").date()
-        ends = datetime.strptime(request.form.get("ends_on", ""), "%Y-%m-%d").date()
-        supervision.add_absence(user_id, starts, ends, request.form.get("note", ""), Actor.for_user(current_user))
-    except ValueError:
-        flash("请选择人员并填写开始和结束日期", "error")
+        supervision.add_absence(form.user_id.data, form.starts_on.data, form.ends_on.data, form.note.data or "",
+                                Actor.for_user(current_user))
     except (Invalid, NotFound) as exc:
-        flash(exc.message, "error")
-    else:
-        flash("已登记休假", "success")
-    return redirect(url_for("supervisor.board", _anchor="absences"))
+        return go(target, exc.message, "error")
+    return go(target, "已登记休假")
 
 
 @bp.post("/absences/<int:absence_id>/delete")
 @requires("supervise")
 def delete_absence(absence_id: int):
     """End an absence early."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    target = url_for("supervisor.board", _anchor="absences")
     try:
         supervision.end_absence(absence_id)
     except NotFound as exc:
-        flash(exc.message, "error")
-    return redirect(url_for("supervisor.board", _anchor="absences"))
+        return go(target, exc.message, "error")
+    return go(target, "已取消休假")
 
 
 @bp.post("/release/<int:user_id>")
 @requires("supervise")
 def release(user_id: int):
     """Return every unfinished order of a person to the pool, or move them all to someone."""
-    to = request.form.get("to", "none")
-    actor = Actor.for_user(current_user)
-    moved = skipped = 0
+    form = ReleaseForm()
+    if not form.validate_on_submit():
+        return go(_board_url(), _said(field_errors(form)) or "提交的内容无效", "error")
     try:
-        for queue in QUEUE_STATES:
-            result = supervision.reassign(actor, to=to, reason=request.form.get("reason") or "人员休假，订单转出",
-                                          snapshot_at=utcnow(), queue=queue,
-                                          filters=supervision.QueueFilter(assignee=str(user_id)))
-            moved, skipped = moved + len(result.moved), skipped + len(result.skipped)
+        moved, skipped = supervision.release_all(user_id, Actor.for_user(current_user), to=form.to.data or "none",
+                                                 reason=form.reason.data or "人员休假，订单转出")
     except Invalid as exc:
-        flash(exc.message, "error")
-    else:
-        flash(f"已转出 {moved} 单" + (f"，跳过 {skipped} 单" if skipped else ""), "success")
-    return redirect(url_for("supervisor.board"))
+        return go(_board_url(), exc.message, "error")
+    return go(_board_url(), f"已转出 {moved} 单" + (f"，跳过 {skipped} 单" if skipped else ""))

@@ -51,9 +51,16 @@ QUEUE_STATES: dict[str, tuple[State, ...]] = {
     "bureau": (State.SMS_VERIFICATION, State.BUREAU_REVIEW),
 }
 WORKED_STATES: frozenset[State] = frozenset(s for states in QUEUE_STATES.values() for s in states)
+#: The queue an order in a state sits in (the one spelling of the state → queue mapping).
+QUEUE_OF: dict[str, str] = {state.value: queue for queue, states in QUEUE_STATES.items() for state in states}
 TERMINAL_STATES: frozenset[State] = frozenset({State.APPROVED, State.ABANDONED, State.REVOKED})
 #: The applicant may terminate only before 初审 passes and after the bureau rejected.
 TERMINABLE_STATES: frozenset[State] = frozenset({State.INITIAL_REVIEW, State.RETURNED, State.BUREAU_REJECTED})
+
+
+def queue_of(state: str) -> str | None:
+    """The queue of an order in ``state``; None once it has left the staff's queues."""
+    return QUEUE_OF.get(state)
 
 
 class Action(StrEnum):
@@ -74,6 +81,9 @@ class Action(StrEnum):
     def label(self) -> str:
         return ACTION_LABELS[self]
 
+
+#: Actions taken by staff (the applicant's resubmission and terminations are not decisions).
+DECISIONS: frozenset[Action] = frozenset(Action) - {Action.RESUBMIT, Action.ABANDON, Action.REVOKE}
 
 ACTION_LABELS: dict[Action, str] = {
     Action.APPROVE: "初审通过",

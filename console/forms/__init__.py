@@ -1,8 +1,65 @@
-"""Input parsing and validation: WTForms for the browser, a schema walker for the portal's JSON."""
+"""Input parsing and validation with WTForms; shared field types and helpers."""
 
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import Field
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import HiddenInput
+
+#: Ids are PostgreSQL integers; anything larger is refused before it reaches a query.
+MAX_ID = 2**31 - 1
+
+
+class Form(FlaskForm):
+    """The base of every form: WTForms' own messages in Chinese (with ``WTF_I18N_ENABLED`` off)."""
+
+    class Meta:
+        locales = ("zh",)
 
 
 def options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class ValueListField(Field):
+    """Every value submitted under one name (checkboxes of a list): ``data`` is a list of strings."""
+
+    widget = HiddenInput()
+    max_length = 64
+
+    def process_formdata(self, valuelist):
+        self.data = [v.strip() for v in valuelist if v.strip()]
+        if any(len(v) > self.max_length for v in self.data):
+            self.data = []
+            raise ValueError("所选项目无效")
+
+    def _value(self):
+        return ""
+
+
+class IdListField(ValueListField):
+    """Every id submitted under one name, as integers in the database's range."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if not all(v.isdigit() and 1 <= int(v) <= MAX_ID for v in self.data):
+            self.data = []
+            raise ValueError("所选项目无效")
+        self.data = [int(v) for v in self.data]
+
+
+def field_errors(form) -> dict[str, list[str]]:
+    """The form's errors by field, CSRF excluded (it is answered globally)."""
+    return {name: list(errors) for name, errors in form.errors.items() if name != "csrf_token"}
+
+
+def add_errors(form, fields: dict[str, list[str]]) -> None:
+    """Put a service's field errors beside the form's fields (form-level when no field matches)."""
+    for name, messages in fields.items():
+        key = name.replace(".", "__")
+        if key in form:
+            form[key].errors = [*form[key].errors, *messages]
+        else:
+            form.form_errors.extend(messages)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from console.auth import Role
 from console.domain.passwords import password_problem
-from console.forms import options
+from console.domain.roles import USERNAME_RULE, Role, username_problem
+from console.forms import Form, options
 
 ROLE_CHOICES = options((r.value, r.label) for r in Role)
 
@@ -26,22 +25,29 @@ class StrongPassword:
             raise ValidationError(problem)
 
 
-class CreateUserForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("必填"), Length(max=64),
-                                               Regexp(r"^[A-Za-z0-9_.]+$", message="只能包含字母、数字、_ 和 .")])
+class CreateUserForm(Form):
+    username = StringField("用户名", validators=[DataRequired("必填")])
     display_name = StringField("姓名", validators=[DataRequired("必填"), Length(max=64)])
     role = SelectField("角色", choices=ROLE_CHOICES)
     email = StringField("电子邮箱（接收超时提醒，可不填）", validators=[Length(max=254)])
     password = PasswordField("初始密码", validators=[DataRequired("必填"), StrongPassword("username")])
 
+    def validate_username(self, field):
+        if username_problem(field.data or ""):
+            raise ValidationError(USERNAME_RULE)
 
-class RoleForm(FlaskForm):
+
+class RoleForm(Form):
     role = SelectField("角色", choices=ROLE_CHOICES)
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField("新密码", validators=[DataRequired("必填"), StrongPassword()])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField("令牌名称", validators=[DataRequired("必填"), Length(max=100)])
+
+
+class EmailForm(Form):
+    email = StringField("电子邮箱", validators=[Length(max=254, message="最长 254 个字符")])

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from console.domain.checks import domain_forms
-from console.domain.order_fields import FIELDS_BY_PATH, Field
+from console.domain.order_fields import FIELDS_BY_PATH, Field, get_path
 from console.domain.provinces import PROVINCE_NAMES
-from console.forms import options
+from console.forms import Form, options
 
 SECTIONS: dict[str, tuple[str, list[str]]] = {
     "subject": ("主办单位", [
@@ -51,8 +50,8 @@ def _validate_domains(form, field):
         raise ValidationError("无效的域名：" + "、".join(bad))
 
 
-def correction_form(section: str, *, formdata=None, order_body: dict | None = None) -> FlaskForm:
-    """A form for one section; prefilled from ``order_body`` when no form data is given."""
+def correction_form(section: str, *, submitted: bool = False, order_body: dict | None = None) -> Form:
+    """A form for one section: the submitted data, or prefilled from ``order_body``."""
     attrs: dict = {"version": IntegerField(widget=HiddenInput(), validators=[InputRequired("缺少版本号")]),
                    "edit_note": StringField("修改说明（电话确认情况）", validators=[Length(max=500)])}
     for path in SECTIONS[section][1]:
@@ -60,15 +59,15 @@ def correction_form(section: str, *, formdata=None, order_body: dict | None = No
             attrs[field_name(path)] = TextAreaField("域名（每行一个）", validators=[_validate_domains])
         else:
             attrs[field_name(path)] = _wtf_field(FIELDS_BY_PATH[path])
-    form_class = type(f"Correct{section.title()}Form", (FlaskForm,), attrs)
+    form_class = type(f"Correct{section.title()}Form", (Form,), attrs)
     data = {}
     if order_body is not None:
-        from console.domain.order_fields import get_path
-
         for path in SECTIONS[section][1]:
             value = get_path(order_body, path)
             data[field_name(path)] = "\n".join(value) if isinstance(value, list) else value
-    return form_class(formdata=formdata, data=data)
+    if submitted:
+        return form_class(data=data)
+    return form_class(formdata=None, data=data)
 
 
 def values_of(section: str, form) -> dict[str, object]:

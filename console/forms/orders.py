@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from console.forms import options
+from console.forms import Form, options
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(Form):
     """Every decision carries the version the reviewer saw (a stale one gets 409)."""
 
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired("缺少版本号")])

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from console.domain.order_fields import Kind
 from console.domain.provinces import PROVINCE_NAMES
 from console.domain.workflow import QUEUE_STATES
-from console.forms import options
+from console.forms import Form, options
 from console.services.queues import QueueFilter
 
 PROVINCE_CHOICES = options([("", "全部省份")] + [(p, p) for p in PROVINCE_NAMES])
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(Form):
     """Bound to ``request.args``; invalid values are dropped rather than failing the page."""
 
     class Meta:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from console.domain.mailing import COURIERS, tracking_problem
-from console.forms import options
+from console.forms import Form, options
 from console.forms.orders import VersionedForm
 
 
@@ -40,5 +39,5 @@ class BureauApproveForm(VersionedForm):
     reason = TextAreaField("与原备案号不同的原因", validators=[Optional(), Length(max=1000)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField("结果文件（.csv 或 .xlsx）", validators=[FileRequired("请选择文件")])

@@ -9,12 +9,12 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from console.auth import Role
 from console.database import write_transaction
 from console.domain.calendar import utcnow
 from console.domain.passwords import password_problem
+from console.domain.roles import is_role, username_problem
 from console.extensions import db
-from console.models import LoginAttempt, User
+from console.models import ApiToken, AuditEntry, LoginAttempt, User
 from console.services.audit import audit
 from console.services.errors import Conflict, Invalid, NotFound, ServiceError
 
@@ -105,9 +105,9 @@ def create_user(username: str, password: str, role: str, *, display_name: str = 
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError as exc:
             fields["email"] = [f"电子邮箱无效：{exc}"]
-    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
-        fields["username"] = ["用户名必填，只能包含字母、数字、_ 和 .，最长 64 位"]
-    if role not in {r.value for r in Role}:
+    if username_problem(username):
+        fields["username"] = [username_problem(username)]
+    if not is_role(role):
         fields["role"] = ["角色必须是 specialist、supervisor 或 admin"]
     problem = password_problem(password or "", username=username)
     if problem:
@@ -134,7 +134,7 @@ def _user(user_id: int) -> User:
 
 
 def change_role(user_id: int, role: str, *, actor_id: int) -> User:
-    if role not in {r.value for r in Role}:
+    if not is_role(role):
         raise Invalid("角色无效", fields={"role": ["角色无效"]})
     with write_transaction():
         user = _user(user_id)
@@ -192,3 +192,12 @@ def sign_out_everywhere(user_id: int, *, actor_id: int) -> User:
         user.session_version += 1
         audit("user.sign_out_everywhere", actor_id=actor_id, target=f"user:{user.username}")
     return user
+
+
+def admin_overview(audit_limit: int = 30) -> dict:
+    """What the admin page lists: users, API tokens, the latest security audit entries."""
+    return {
+        "users": list(db.session.scalars(select(User).order_by(User.active.desc(), User.role, User.username))),
+        "tokens": list(db.session.scalars(select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id))),
+        "audit": list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(audit_limit))),
+    }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.domain.roles import SUPERVISING_ROLES
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -25,4 +27,4 @@ class Actor:
 
     @property
     def is_supervisor(self) -> bool:
-        return self.role in {"supervisor", "admin"}
+        return self.role in SUPERVISING_ROLES

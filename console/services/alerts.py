@@ -9,18 +9,20 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from console.database import is_postgres, write_transaction
 from console.domain.alerts import KIND_LABELS, plan_alerts
 from console.domain.calendar import to_local, utcnow
-from console.domain.workflow import Action, Route, State
+from console.domain.roles import SUPERVISING_ROLES
+from console.domain.workflow import Action, State
 from console.extensions import db
 from console.models import Alert, Order, User
 from console.services.actors import Actor
 from console.services.errors import Invalid
+from console.services.order_writes import move, set_next_alert_many
 from console.services.rules import load_rules
 from console.services.settings import get_setting
 
@@ -33,8 +35,6 @@ SYSTEM = Actor.system("system:sweep")
 
 def sweep(*, now: datetime | None = None) -> dict:
     """One sweep: create the alerts that are due, expire SMS codes that ran out, send e-mail."""
-    from console.services.orders import _move  # the one place that moves orders
-
     now = now or utcnow()
     summary: dict = {"now": now.isoformat(), "looked_at": 0, "alerts": {}, "new_alerts": 0, "sms_expired": 0,
                      "emailed": 0}
@@ -73,11 +73,7 @@ def sweep(*, now: datetime | None = None) -> dict:
                 moves.append(row.id)
             else:
                 looks.append({"oid": row.id, "entered": row.stage_entered_at, "next": plan.next_alert_at})
-        if looks:  # one executemany statement; an order that moved on meanwhile is left alone
-            table = Order.__table__
-            db.session.execute(
-                update(table).where(table.c.id == bindparam("oid"), table.c.stage_entered_at == bindparam("entered"))
-                .values(next_alert_at=bindparam("next")), looks)
+        set_next_alert_many(looks)  # an order that moved on meanwhile is left alone
         if new_alerts:
             insert = pg_insert if is_postgres() else sqlite_insert
             stmt = insert(Alert).on_conflict_do_nothing(
@@ -86,9 +82,8 @@ def sweep(*, now: datetime | None = None) -> dict:
                 created_ids.append(alert_id)
                 summary["alerts"][kind] = summary["alerts"].get(kind, 0) + 1
         for order_id in moves:
-            order = db.session.get(Order, order_id)
-            _move(order, Action.SMS_FAILED, SYSTEM, rules=rules, route=Route(), now=now,
-                  reasons=["sms_expired"], note="短信验证码 24 小时内未完成核验，已过期")
+            move(db.session.get(Order, order_id), Action.SMS_FAILED, SYSTEM, now=now, rules=rules,
+                 reasons=["sms_expired"], note="短信验证码 24 小时内未完成核验，已过期")
             summary["sms_expired"] += 1
     summary["new_alerts"] = len(created_ids)
     if created_ids and current_app.config.get("SMTP_URL"):
@@ -100,7 +95,7 @@ def sweep(*, now: datetime | None = None) -> dict:
 
 def visible_to(user) -> object:
     """Alerts a user sees: addressed to them; supervisors also see the supervisors' alerts."""
-    if user.role in {"supervisor", "admin"}:
+    if user.role in SUPERVISING_ROLES:
         return or_(Alert.recipient_id == user.id, Alert.recipient_id.is_(None))
     return Alert.recipient_id == user.id
 
@@ -139,7 +134,7 @@ def email_alerts(alert_ids: list[int], smtp_url: str) -> int:
     """Send one message per new alert to its recipients' addresses; a mail failure never fails the sweep."""
     alerts = db.session.scalars(select(Alert).where(Alert.id.in_(alert_ids))).unique().all()
     supervisors = [u.email for u in db.session.scalars(
-        select(User).where(User.role.in_(["supervisor", "admin"]), User.active.is_(True), User.email != ""))]
+        select(User).where(User.role.in_(SUPERVISING_ROLES), User.active.is_(True), User.email != ""))]
     sent = []
     try:
         with _smtp(smtp_url) as smtp:

@@ -174,6 +174,19 @@ def get_import(import_id: int) -> BureauImport:
     return batch
 
 
+def recent(limit: int = 10) -> list[BureauImport]:
+    """The latest imports, newest first."""
+    return list(db.session.scalars(select(BureauImport).order_by(BureauImport.id.desc()).limit(limit)))
+
+
+def row_counts(batch: BureauImport) -> dict[str, int]:
+    """How many rows of the batch are ok, skipped, failed and applied."""
+    counts = {"ok": 0, "skip": 0, "error": 0, "applied": 0}
+    for row in batch.rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return counts
+
+
 def start_apply(app: Flask, import_id: int, actor: Actor) -> None:
     """Mark the import as applying and work through it in a background thread (progress is polled)."""
     with write_transaction():
@@ -184,7 +197,6 @@ def start_apply(app: Flask, import_id: int, actor: Actor) -> None:
     thread = threading.Thread(target=_apply_in_thread, args=(app, import_id, actor), daemon=True,
                               name=f"bureau-import-{import_id}")
     thread.start()
-    app.extensions.setdefault("import_threads", {})[import_id] = thread
 
 
 def _apply_in_thread(app: Flask, import_id: int, actor: Actor) -> None:

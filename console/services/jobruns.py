@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from console.database import write_transaction
 from console.domain.calendar import utcnow
@@ -63,3 +64,18 @@ def scheduler_health() -> dict:
     stale = age > timedelta(minutes=get_setting("sweep_stale_minutes"))
     return {"ok": not stale, "state": "stale" if stale else "ok", "last_success": run.finished_at.isoformat(),
             "age_seconds": int(age.total_seconds())}
+
+
+def recent_runs(limit: int = 10) -> list[JobRun]:
+    """The latest job runs, newest first (shown to supervisors)."""
+    return list(db.session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(limit)))
+
+
+def database_reachable() -> bool:
+    """Whether a trivial statement runs (liveness)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False
+    return True

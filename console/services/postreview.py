@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from console.database import write_transaction
 from console.domain.calendar import to_local, utcnow
@@ -15,18 +15,10 @@ from console.extensions import db
 from console.models import Order, Shipment
 from console.services.actors import Actor
 from console.services.errors import Conflict, Invalid
-from console.services.orders import _move, _record, _stale, for_change, route_for
+from console.services.order_writes import bump, load_for_change, move, record
 from console.services.rules import load_rules
 
 MAX_SMS_RESENDS = 2
-
-
-def _bump(order: Order, now: datetime, **values) -> None:
-    result = db.session.execute(
-        update(Order).where(Order.id == order.id, Order.version == order.version)
-        .values(version=Order.version + 1, updated_at=now, **values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise _stale(order)
 
 
 def current_shipment(order: Order) -> Shipment | None:
@@ -48,7 +40,7 @@ def record_shipment(order_no: str, courier: str, tracking_no: str, actor: Actor,
         raise Invalid("快递信息无效", fields={field: [problem]})
     tracking_no = tracking_no.strip().upper()
     with write_transaction():
-        order = for_change(order_no, actor, expected_version, State.AWAITING_MAIL)
+        order = load_for_change(order_no, actor, expected_version, State.AWAITING_MAIL)
         shipment = current_shipment(order)
         if shipment is None or shipment.received_on is not None:
             round_no = (db.session.scalar(select(func.max(Shipment.round)).where(Shipment.order_id == order.id))
@@ -59,10 +51,9 @@ def record_shipment(order_no: str, courier: str, tracking_no: str, actor: Actor,
         else:  # correcting the parcel of the current round before it arrived
             shipment.courier, shipment.tracking_no = courier, tracking_no
             shipment.recorded_at, shipment.recorded_by = now, actor.user_id
-        _bump(order, now, courier=courier, tracking_no=tracking_no, mail_round=shipment.round)
-        _record(order, actor, "shipment", at=now, note=f"第 {shipment.round} 轮：{COURIERS[courier]} {tracking_no}")
-        db.session.flush()
-        db.session.refresh(order)
+        bump(order, now, expected_version=expected_version, courier=courier, tracking_no=tracking_no,
+             mail_round=shipment.round)
+        record(order, actor, "shipment", at=now, note=f"第 {shipment.round} 轮：{COURIERS[courier]} {tracking_no}")
     return order
 
 
@@ -73,13 +64,13 @@ def receive_mail(order_no: str, received_on: date, actor: Actor, *, expected_ver
     if received_on > to_local(now).date():
         raise Invalid("签收日期无效", fields={"received_on": ["签收日期不能晚于今天"]})
     with write_transaction():
-        order = for_change(order_no, actor, expected_version, State.AWAITING_MAIL)
+        order = load_for_change(order_no, actor, expected_version, State.AWAITING_MAIL)
         shipment = current_shipment(order)
         if shipment is None or shipment.received_on is not None:
             raise Invalid("请先登记快递信息", fields={"courier": ["请先登记本轮快递信息"]})
         shipment.received_on = received_on
-        _move(order, Action.RECEIVE_MAIL, actor, rules=load_rules(), route=route_for(order, load_rules()), now=now,
-              expected_version=expected_version, note=f"第 {shipment.round} 轮资料于 {received_on} 签收")
+        move(order, Action.RECEIVE_MAIL, actor, now=now, expected_version=expected_version,
+             note=f"第 {shipment.round} 轮资料于 {received_on} 签收")
     return order
 
 
@@ -88,7 +79,7 @@ def check_mail(order_no: str, results: dict[str, tuple[str, str]], actor: Actor,
     """Tick the checklist. All items fine: on to SMS or the bureau; else back to awaiting_mail."""
     now = now or utcnow()
     with write_transaction():
-        order = for_change(order_no, actor, expected_version, State.MAIL_CHECK)
+        order = load_for_change(order_no, actor, expected_version, State.MAIL_CHECK)
         rules = load_rules()
         items = list(rules.provinces[order.province].mailing_items)
         fields = {}
@@ -107,11 +98,11 @@ def check_mail(order_no: str, results: dict[str, tuple[str, str]], actor: Actor,
         shipment.outcome = "failed" if failed else "passed"
         if failed:
             note = "；".join(f"{c['item']}：{ITEM_STATUSES[c['status']]}（{c['note']}）" for c in failed)
-            _move(order, Action.MAIL_FAIL, actor, rules=rules, route=route_for(order, rules), now=now,
-                  expected_version=expected_version, reasons=["materials_missing"], note=note)
+            move(order, Action.MAIL_FAIL, actor, now=now, expected_version=expected_version,
+                 reasons=["materials_missing"], note=note, rules=rules)
         else:
-            _move(order, Action.MAIL_PASS, actor, rules=rules, route=route_for(order, rules), now=now,
-                  expected_version=expected_version, note=f"第 {shipment.round} 轮资料核对通过")
+            move(order, Action.MAIL_PASS, actor, now=now, expected_version=expected_version,
+                 note=f"第 {shipment.round} 轮资料核对通过", rules=rules)
     return order
 
 
@@ -119,13 +110,11 @@ def resend_sms(order_no: str, actor: Actor, *, expected_version: int, now: datet
     """The MIIT system resent the code (at most twice); the 24-hour window does not restart."""
     now = now or utcnow()
     with write_transaction():
-        order = for_change(order_no, actor, expected_version, State.SMS_VERIFICATION)
+        order = load_for_change(order_no, actor, expected_version, State.SMS_VERIFICATION)
         if order.sms_resends >= MAX_SMS_RESENDS:
             raise Conflict(f"验证码最多重发 {MAX_SMS_RESENDS} 次", order_no=order_no)
-        _bump(order, now, sms_resends=Order.sms_resends + 1)
-        _record(order, actor, "sms_resend", at=now, note=f"第 {order.sms_resends + 1} 次重发")
-        db.session.flush()
-        db.session.refresh(order)
+        bump(order, now, expected_version=expected_version, sms_resends=Order.sms_resends + 1)
+        record(order, actor, "sms_resend", at=now, note=f"第 {order.sms_resends} 次重发")
     return order
 
 
@@ -137,9 +126,9 @@ def sms_failed(order_no: str, reason: str, actor: Actor, *, expected_version: in
         raise Invalid("请填写失败原因", fields={"reason": ["必填"]})
     now = now or utcnow()
     with write_transaction():
-        order = for_change(order_no, actor, expected_version, State.SMS_VERIFICATION)
-        _move(order, Action.SMS_FAILED, actor, rules=load_rules(), route=route_for(order, load_rules()), now=now,
-              expected_version=expected_version, reasons=["sms_failed"], note=reason)
+        order = load_for_change(order_no, actor, expected_version, State.SMS_VERIFICATION)
+        move(order, Action.SMS_FAILED, actor, now=now, expected_version=expected_version, reasons=["sms_failed"],
+             note=reason)
     return order
 
 
@@ -149,13 +138,13 @@ def bureau_approve(order_no: str, filing_number: str, actor: Actor, *, expected_
     now = now or utcnow()
     filing_number = (filing_number or "").strip()
     with write_transaction():
-        order = for_change(order_no, actor, expected_version, State.BUREAU_REVIEW)
+        order = load_for_change(order_no, actor, expected_version, State.BUREAU_REVIEW)
         problem = bureau_number_problem(order, filing_number, reason)
         if problem:
             raise Invalid("备案号无效", fields={problem[0]: [problem[1]]})
         note = f"网站备案号 {filing_number}" + (f"（与原备案号不同：{reason.strip()}）" if reason.strip() else "")
-        _move(order, Action.BUREAU_APPROVE, actor, rules=load_rules(), route=route_for(order, load_rules()),
-              now=now, expected_version=expected_version, note=note, values={"result_filing_number": filing_number})
+        move(order, Action.BUREAU_APPROVE, actor, now=now, expected_version=expected_version, note=note,
+             values={"result_filing_number": filing_number})
     return order
 
 
@@ -180,7 +169,7 @@ def bureau_reject(order_no: str, reason: str, actor: Actor, *, expected_version:
         raise Invalid("请填写管局驳回原因", fields={"reason": ["必填"]})
     now = now or utcnow()
     with write_transaction():
-        order = for_change(order_no, actor, expected_version, State.BUREAU_REVIEW)
-        _move(order, Action.BUREAU_REJECT, actor, rules=load_rules(), route=route_for(order, load_rules()),
-              now=now, expected_version=expected_version, reasons=["bureau"], note=reason)
+        order = load_for_change(order_no, actor, expected_version, State.BUREAU_REVIEW)
+        move(order, Action.BUREAU_REJECT, actor, now=now, expected_version=expected_version, reasons=["bureau"],
+             note=reason)
     return order

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 
 from console.database import write_transaction
-from console.domain.calendar import utcnow
+from console.domain.calendar import package_has_year, utcnow
 from console.domain.provinces import PROVINCES
 from console.domain.sla import Unit
 from console.domain.workflow import TIMED_STATES, State
@@ -28,7 +28,7 @@ from console.models import (
 from console.services.actors import Actor
 from console.services.audit import audit
 from console.services.errors import Invalid, NotFound
-from console.services.orders import deadline_values
+from console.services.order_writes import deadline_values, reschedule_many
 from console.services.rules import load_rules
 
 
@@ -44,17 +44,9 @@ def recompute_due(*, states: set[str] | None = None, province: str | None = None
     query = select(Order.id, Order.state, Order.province, Order.stage_entered_at).where(Order.state.in_(wanted))
     if province:
         query = query.where(Order.province == province)
-    params = []
-    for oid, state, prov, entered in db.session.execute(query):
-        values = deadline_values(prov, state, entered, rules)
-        params.append({"oid": oid, "entered": entered, **{f"new_{k}": v for k, v in values.items()}})
-    if params:
-        table = Order.__table__  # Core executemany: one statement for every row
-        db.session.execute(
-            update(table).where(table.c.id == bindparam("oid"), table.c.stage_entered_at == bindparam("entered"))
-            .values(due_at=bindparam("new_due_at"), due_estimated=bindparam("new_due_estimated"),
-                    due_soon_at=bindparam("new_due_soon_at"), next_alert_at=bindparam("new_next_alert_at")),
-            params)
+    params = [{"oid": oid, "entered": entered, **deadline_values(prov, state, entered, rules)}
+              for oid, state, prov, entered in db.session.execute(query)]
+    reschedule_many(params)
     return len(params)
 
 
@@ -174,3 +166,19 @@ def save_reason(code: str, label: str, active: bool, actor: Actor) -> None:
         row.label, row.active, row.updated_at, row.updated_by = label, active, utcnow(), actor.user_id
         db.session.add(row)
         audit("settings.reason", actor_id=actor.user_id, target=code, detail={"label": label, "active": active})
+
+
+def calendar_years(around: int) -> list[dict]:
+    """The year before ``around`` and the two after: whether each is official, and from where."""
+    entered = set(db.session.scalars(select(CalendarYear.year).where(CalendarYear.year.between(around - 1,
+                                                                                               around + 2))))
+    years = []
+    for year in range(around - 1, around + 3):
+        source = "chinese-calendar" if package_has_year(year) else ("主管录入" if year in entered else "预估")
+        years.append({"year": year, "official": source != "预估", "source": source})
+    return years
+
+
+def recent_overrides(limit: int = 200) -> list[CalendarOverride]:
+    """Dates adjusted by supervisors, latest first."""
+    return list(db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day.desc()).limit(limit)))

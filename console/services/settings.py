@@ -42,14 +42,24 @@ def get_setting(key: str) -> int:
 
 
 def set_setting(key: str, value: int, *, actor_id: int | None) -> None:
-    _default, low, high, label = DEFAULTS[key]
-    if not isinstance(value, int) or not low <= value <= high:
-        raise Invalid(f"{label}须在 {low} 到 {high} 之间", fields={key: [f"须在 {low} 到 {high} 之间"]})
+    set_settings({key: value}, actor_id=actor_id)
+
+
+def set_settings(values: dict[str, int], *, actor_id: int | None) -> None:
+    """Store several settings at once: all of them, or none when one is out of range."""
+    fields = {}
+    for key, value in values.items():
+        _default, low, high, label = DEFAULTS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            fields[key] = [f"{label}须在 {low} 到 {high} 之间"]
+    if fields:
+        raise Invalid("设置无效", fields=fields)
     with write_transaction():
-        row = db.session.get(Setting, key)
-        if row is None:
-            row = Setting(key=key)
-            db.session.add(row)
-        row.value, row.updated_at, row.updated_by = {"v": value}, utcnow(), actor_id
+        for key, value in values.items():
+            row = db.session.get(Setting, key)
+            if row is None:
+                row = Setting(key=key)
+                db.session.add(row)
+            row.value, row.updated_at, row.updated_by = {"v": value}, utcnow(), actor_id
     if has_request_context():
         g.pop("console_settings", None)

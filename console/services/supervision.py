@@ -5,20 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, select
 
 from console.database import write_transaction
 from console.domain.calendar import SHANGHAI, to_local, utcnow
-from console.domain.workflow import QUEUE_STATES, WORKED_STATES
+from console.domain.roles import Role
+from console.domain.workflow import DECISIONS, QUEUE_OF, QUEUE_STATES, WORKED_STATES
 from console.extensions import db
 from console.models import Absence, Alert, Order, OrderEvent, User
 from console.services.actors import Actor
 from console.services.errors import Invalid, NotFound
+from console.services.order_writes import bump_many, record_many
 from console.services.queues import QueueFilter, filtered
 
-DECISIONS = ("approve", "reject", "receive_mail", "mail_pass", "mail_fail", "sms_verified", "sms_failed",
-             "bureau_approve", "bureau_reject")
-STATE_TO_QUEUE = {s.value: q for q, states in QUEUE_STATES.items() for s in states}
+#: Ids beyond PostgreSQL's integer range match nothing and are refused before a query.
+MAX_ID = 2**31 - 1
 #: A bulk move touches at most this many orders per statement (bind parameter limits).
 CHUNK = 900
 
@@ -53,7 +54,7 @@ def board(*, now: datetime | None = None) -> tuple[list[Row], Row, Row]:
     today = to_local(now).date()
     absences = {a.user_id: a for a in db.session.scalars(
         select(Absence).where(Absence.starts_on <= today, Absence.ends_on >= today))}
-    rows = {u.id: Row(u.id, u.display_name, u.role, absences.get(u.id)) for u in people if u.role != "admin"}
+    rows = {u.id: Row(u.id, u.display_name, u.role, absences.get(u.id)) for u in people if u.role != Role.ADMIN}
     pool = Row(None, "未领取")
     total = Row(None, "合计")
     grouped = db.session.execute(
@@ -70,7 +71,7 @@ def board(*, now: datetime | None = None) -> tuple[list[Row], Row, Row]:
             rows[assignee] = Row(assignee, f"#{assignee}")
             targets[0] = rows[assignee]
         for row in targets:
-            row.queues[STATE_TO_QUEUE[state]] += count
+            row.queues[QUEUE_OF[state]] += count
             row.overdue += int(overdue or 0)
             row.due_soon += int(soon or 0)
             if oldest is not None and (row.oldest is None or oldest < row.oldest):
@@ -78,7 +79,7 @@ def board(*, now: datetime | None = None) -> tuple[list[Row], Row, Row]:
     week_start = _day_start(now, to_local(now).weekday())
     decided = db.session.execute(
         select(OrderEvent.actor_id, func.sum(case((OrderEvent.at >= _day_start(now), 1), else_=0)), func.count())
-        .where(OrderEvent.at >= week_start, OrderEvent.action.in_(DECISIONS), OrderEvent.actor_id.is_not(None))
+        .where(OrderEvent.at >= week_start, OrderEvent.action.in_([a.value for a in DECISIONS]), OrderEvent.actor_id.is_not(None))
         .group_by(OrderEvent.actor_id)
     ).all()
     for actor_id, today_count, week_count in decided:
@@ -101,8 +102,8 @@ class MoveResult:
 def _target(to: str) -> User | None:
     if to == "none":
         return None
-    user = db.session.get(User, int(to)) if to.isdigit() else None
-    if user is None or not user.active or user.role == "admin":
+    user = db.session.get(User, int(to)) if to.isdigit() and int(to) <= MAX_ID else None
+    if user is None or not user.active or user.role == Role.ADMIN:
         raise Invalid("转派对象无效", fields={"to": ["请选择一位在职的审核人员，或「放回待领取」"]})
     return user
 
@@ -141,21 +142,15 @@ def reassign(actor: Actor, *, to: str, reason: str, snapshot_at: datetime, order
         skipped = sorted(c.order_no for c in candidates if c.updated_at > snapshot_at or c.state not in worked)
         moved_ids: set[int] = set()
         for start in range(0, len(movable), CHUNK):
-            chunk = movable[start:start + CHUNK]
-            result = db.session.execute(
-                update(Order).where(Order.id.in_([c.id for c in chunk]), Order.updated_at <= snapshot_at)
-                .values(assignee_id=target_id, claimed_at=now if target_id else None, version=Order.version + 1,
-                        updated_at=now).returning(Order.id))
-            moved_ids.update(result.scalars())
+            moved_ids |= bump_many([c.id for c in movable[start:start + CHUNK]], now,
+                                   where=[Order.updated_at <= snapshot_at], assignee_id=target_id,
+                                   claimed_at=now if target_id else None)
         moved = [c for c in movable if c.id in moved_ids]
         skipped += [c.order_no for c in movable if c.id not in moved_ids]
         name = target.display_name if target else "待领取"
+        record_many(actor, "reassign", now, [(c.id, f"转派给 {name}：{reason}",
+                                              {"assignee_id": [c.assignee_id, target_id]}) for c in moved])
         if moved:
-            db.session.execute(insert(OrderEvent), [
-                {"order_id": c.id, "at": now, "actor_id": actor.user_id, "actor_label": actor.label,
-                 "action": "reassign", "from_state": None, "to_state": None, "reasons": [],
-                 "note": f"转派给 {name}：{reason}", "changes": {"assignee_id": [c.assignee_id, target_id]}}
-                for c in moved])
             # Notices are keyed by the move's time (the unique key of alerts), one kind per side.
             notices = [{"order_id": c.id, "stage_entered_at": now, "state": c.state, "kind": kind,
                         "recipient_id": person, "created_at": now, "due_at": None}
@@ -192,3 +187,19 @@ def end_absence(absence_id: int) -> None:
 
 def absent_user_ids(on: date) -> set[int]:
     return set(db.session.scalars(select(Absence.user_id).where(Absence.starts_on <= on, Absence.ends_on >= on)))
+
+
+def absences_from(day: date) -> list[Absence]:
+    """Absences that have not ended before ``day``, earliest first."""
+    return list(db.session.scalars(select(Absence).where(Absence.ends_on >= day).order_by(Absence.starts_on)))
+
+
+def release_all(user_id: int, actor: Actor, *, to: str, reason: str, now: datetime | None = None) -> tuple[int, int]:
+    """Every unfinished order of a person, in every queue, to the pool or to someone: (moved, skipped)."""
+    now = now or utcnow()
+    moved = skipped = 0
+    for queue in QUEUE_STATES:
+        result = reassign(actor, to=to, reason=reason, snapshot_at=now, queue=queue,
+                          filters=QueueFilter(assignee=str(user_id)), now=now)
+        moved, skipped = moved + len(result.moved), skipped + len(result.skipped)
+    return moved, skipped

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from console.database import is_postgres, write_transaction
 from console.domain.calendar import utcnow
+from console.domain.order_body import BodyInvalid, parse_order_body
+from console.domain.order_fields import set_path
 from console.domain.workflow import State
 from console.extensions import db
-from console.forms.order_body import BodyInvalid, parse_order_body
 from console.models import CallAttempt, Order, OrderNote, OrderViewer, User
 from console.services.actors import Actor
 from console.services.errors import Conflict, Invalid
-from console.services.findings import refresh_findings
+from console.services.findings import current_findings, refresh_findings
 from console.services.mapping import apply_body, order_to_body
-from console.services.orders import _authorise, _record, _stale, for_change, get_order
+from console.services.order_writes import bump, load_for_change, record
 from console.services.rules import load_rules
 
 #: An unanswered call is retried about an hour later; after this many the applicant counts as unreachable.
@@ -33,16 +34,12 @@ def correct(order_no: str, values: dict[str, object], actor: Actor, *, expected_
     """Correct fields the applicant confirmed by phone; records the diff and re-runs the checks."""
     now = now or utcnow()
     with write_transaction():
-        order = for_change(order_no, actor, expected_version)
+        order = load_for_change(order_no, actor, expected_version)
         if order.state != State.INITIAL_REVIEW:
             raise Conflict("只有待初审的订单可以修改信息", order_no=order_no)
         body = order_to_body(order)
         for path, value in values.items():
-            node = body
-            parts = path.split(".")
-            for part in parts[:-1]:
-                node = node[part]
-            node[parts[-1]] = value
+            set_path(body, path, value)
         try:
             parsed = parse_order_body(body, order_no=order_no)
         except BodyInvalid as exc:
@@ -50,16 +47,9 @@ def correct(order_no: str, values: dict[str, object], actor: Actor, *, expected_
         changes = apply_body(order, parsed)
         if not changes:
             return order, {}
-        result = db.session.execute(
-            update(Order).where(Order.id == order.id, Order.version == expected_version)
-            .values(version=Order.version + 1, updated_at=now).execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            raise _stale(order)
+        bump(order, now, expected_version=expected_version)
         refresh_findings(order, load_rules())
-        _record(order, actor, "edit", at=now, note=note, changes=changes)
-        db.session.flush()
-        db.session.refresh(order)
+        record(order, actor, "edit", at=now, note=note, changes=changes)
     return order, changes
 
 
@@ -71,12 +61,11 @@ def log_call(order_no: str, number: str, reached: bool, note: str, actor: Actor,
     if not number or len(number) > 30:
         raise Invalid("请选择或填写拨打的号码", fields={"number": ["必填"]})
     with write_transaction():
-        order = get_order(order_no)
-        _authorise(order, actor)
+        order = load_for_change(order_no, actor, None)
         call = CallAttempt(order_id=order.id, at=now, actor_id=actor.user_id, number=number, reached=reached,
                            note=(note or "").strip()[:500])
         db.session.add(call)
-        _record(order, actor, "call", at=now, note=f"{number} {'已接通' if reached else '未接通'} {call.note}".strip())
+        record(order, actor, "call", at=now, note=f"{number} {'已接通' if reached else '未接通'} {call.note}".strip())
     return call
 
 
@@ -102,12 +91,13 @@ def call_status(attempts: list[CallAttempt], now: datetime | None = None) -> dic
 
 
 def add_note(order_no: str, text: str, actor: Actor, *, now: datetime | None = None) -> OrderNote:
+    """An internal note on the order (the same permission rule as every other workspace action)."""
     text = (text or "").strip()
     if not text or len(text) > 2000:
         raise Invalid("备注不能为空，最长 2000 字", fields={"text": ["不能为空，最长 2000 字"]})
     now = now or utcnow()
     with write_transaction():
-        order = get_order(order_no)
+        order = load_for_change(order_no, actor, None)
         note = OrderNote(order_id=order.id, at=now, actor_id=actor.user_id, text=text)
         db.session.add(note)
     return note
@@ -141,14 +131,18 @@ def other_viewers(order: Order, user_id: int, *, now: datetime | None = None) ->
     ))
 
 
-def recheck(order_no: str, actor: Actor, *, now: datetime | None = None) -> Order:
-    """Run the 初审 checks again on demand and store what they find."""
+def recheck(order_no: str, actor: Actor, *, expected_version: int | None = None,
+            now: datetime | None = None) -> Order:
+    """Run the 初审 checks again on demand; a changed result is stored (a new version) and recorded."""
     now = now or utcnow()
     with write_transaction():
-        order = get_order(order_no)
-        before = (order.error_count, order.warning_count)
-        refresh_findings(order, load_rules())
-        after = (order.error_count, order.warning_count)
+        order = load_for_change(order_no, actor, expected_version)
+        before = (order.error_count, order.warning_count, order.findings)
+        findings = [f.as_dict() for f in current_findings(order, load_rules())]
+        errors = sum(f["severity"] == "error" for f in findings)
+        after = (errors, len(findings) - errors, findings)
         if before != after:
-            _record(order, actor, "recheck", at=now, note=f"错误 {after[0]}，提醒 {after[1]}")
+            bump(order, now, expected_version=order.version, findings=findings, error_count=after[0],
+                 warning_count=after[1])
+            record(order, actor, "recheck", at=now, note=f"错误 {after[0]}，提醒 {after[1]}")
     return order

@@ -13,7 +13,7 @@ from console.extensions import db
 from console.models import Order, OrderEvent
 from console.services import postreview
 from console.services.findings import current_findings
-from console.services.orders import get_order
+from console.services.order_writes import get_order
 from console.services.reasons import catalogue
 from console.services.rules import Rules, load_rules
 
