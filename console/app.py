@@ -7,7 +7,20 @@ from pathlib import Path
 
 from flask import Flask, request
 
-from console import database
+from console import database, errors, security, templating
+from console.blueprints import (
+    admin,
+    alerts,
+    api,
+    auth,
+    health,
+    imports,
+    orders,
+    queues,
+    settings,
+    stages,
+    supervisor,
+)
 from console.config import load_config
 from console.extensions import csrf, db, htmx, login_manager, migrate
 
@@ -55,45 +68,25 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from console.blueprints import (
-        admin,
-        alerts,
-        api,
-        auth,
-        health,
-        imports,
-        orders,
-        queues,
-        settings,
-        stages,
-        supervisor,
-    )
-
     for module in (api, auth, health, queues, orders, stages, imports, supervisor, settings, alerts, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, no CSRF
 
 
 def _register_security(app: Flask) -> None:
-    from console import security
-
     security.init_app(app)
 
 
 def _register_errorhandlers(app: Flask) -> None:
-    from console import errors
-
     errors.init_app(app)
 
 
 def _register_templates(app: Flask) -> None:
-    from console import templating
-
     templating.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:
-    from console import cli
+    from console import cli  # cli builds apps with create_app: importing it at the top is a cycle
 
     for command in cli.APP_COMMANDS:
         app.cli.add_command(command)

@@ -5,15 +5,26 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
+from werkzeug.serving import run_simple
 
 from console.app import create_app
+from console.domain.roles import Role
 from console.extensions import db
+from console.models import Order
+from console.services import accounts
+from console.services.demo import ensure_demo_users, seed
+from console.services.errors import ServiceError
+from console.services.tokens import create_token
+from jobs.scheduler import run_forever, start_in_process
+from jobs.tasks import sweep_once
 
 
 def _create_app():
@@ -33,7 +44,6 @@ cli = FlaskGroup(create_app=_create_app, add_version_option=False,
 @with_appcontext
 def seed_command(count: int, random_seed: int | None) -> None:
     """Create realistic demo orders in every state (with progress)."""
-    from console.services.demo import seed
 
     with click.progressbar(length=count, label="生成演示订单", file=sys.stderr) as bar:
         tally = seed(count, random_seed=random_seed, progress=bar.update)
@@ -47,14 +57,12 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(["specialist", "supervisor", "admin"]))
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--display-name", default="")
 @click.option("--email", default="", help="Where alert e-mail goes (optional).")
 @with_appcontext
 def users_create(username: str, role: str, display_name: str, email: str) -> None:
     """Create a user; the password is read from stdin (one line)."""
-    from console.services import accounts
-    from console.services.errors import ServiceError
 
     password = sys.stdin.readline().rstrip("\r\n")
     try:
@@ -75,8 +83,6 @@ def tokens_group() -> None:
 @with_appcontext
 def tokens_create(name: str) -> None:
     """Print a new API token once (only its hash is stored)."""
-    from console.services.errors import ServiceError
-    from console.services.tokens import create_token
 
     try:
         _, plain = create_token(name)
@@ -95,9 +101,7 @@ def jobs_group() -> None:
 @with_appcontext
 def jobs_sweep(now_text: str | None) -> None:
     """Run one overdue sweep and print a JSON summary."""
-    from datetime import UTC, datetime
 
-    from jobs.tasks import sweep_once
 
     now = None
     if now_text:
@@ -113,9 +117,7 @@ def jobs_sweep(now_text: str | None) -> None:
 @with_appcontext
 def jobs_run() -> None:
     """The scheduler as a long-running process (production)."""
-    from flask import current_app
 
-    from jobs.scheduler import run_forever
 
     run_forever(current_app._get_current_object())
 
@@ -134,8 +136,6 @@ def demo(host: str, port: int, count: int) -> None:
         click.echo(f"数据库：{app.config['SQLALCHEMY_DATABASE_URI']}")
         upgrade(directory=app.extensions["migrate"].directory)
         logins = _demo_logins(app)
-        from console.models import Order
-        from console.services.demo import seed
 
         if count and not db.session.scalar(select(func.count(Order.id))):
             with click.progressbar(length=count, label="生成演示订单", file=sys.stderr) as bar:
@@ -146,9 +146,7 @@ def demo(host: str, port: int, count: int) -> None:
     for username, (role, password) in logins.items():
         click.echo(f"  {username:<10} {role:<11} {password}")
     click.echo("按 Ctrl+C 停止。")
-    from werkzeug.serving import run_simple
 
-    from jobs.scheduler import start_in_process
 
     start_in_process(app)
     # run_simple, not app.run: Flask ignores app.run() inside its own CLI.
@@ -157,7 +155,6 @@ def demo(host: str, port: int, count: int) -> None:
 
 def _demo_logins(app) -> dict[str, tuple[str, str]]:
     """Demo users, created once; their passwords are kept in the instance folder (0600)."""
-    from console.services.demo import ensure_demo_users
 
     path = Path(app.instance_path) / "demo-logins.json"
     known = json.loads(path.read_text()) if path.exists() else {}

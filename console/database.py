@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from console.extensions import db
+from console.models import UTCDateTime
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -68,8 +69,6 @@ def is_postgres() -> bool:
 
 def render_item(type_, obj, autogen_context):
     """Migrations spell our UTC column type as a plain timestamptz, not as an import of app code."""
-    from console.models import UTCDateTime
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from console.extensions import db
 from console.responses import is_htmx, respond, unauthorised
+from console.services.audit import audit
 from console.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,6 @@ def init_app(app: Flask) -> None:
 
 def _audit_refusal() -> None:
     """Record a refused authorisation (in its own small transaction)."""
-    from console.services.audit import audit
-
     try:
         db.session.rollback()
         audit("authz.refused", actor_id=getattr(current_user, "id", None),

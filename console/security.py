@@ -9,6 +9,7 @@ from flask import Flask, current_app, request, session
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
+from console.errors import respond_unauthorized
 from console.extensions import db, login_manager
 from console.models import User
 from console.services.settings import get_setting
@@ -46,8 +47,6 @@ def load_user(user_id: str) -> User | None:
 
 
 def unauthorized():
-    from console.errors import respond_unauthorized
-
     return respond_unauthorized()
 
 

@@ -11,32 +11,24 @@ import logging
 import os
 import socket
 import uuid
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from jobs.tasks import run_sweep_if_leader
+from console.services import leases
+from console.services.jobruns import SWEEP
+from jobs.tasks import LEASE_NAME, interval_seconds, run_sweep_if_leader
 
 log = logging.getLogger(__name__)
 
-SWEEP_JOB_ID = "overdue_sweep"
+SWEEP_JOB_ID = SWEEP  # the job's id is the name its runs are recorded under
 
 
 def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def interval_seconds(app: Flask) -> int:
-    """The tick: CONSOLE_JOB_INTERVAL_SECONDS (tests, operators) or the supervisors' setting."""
-    override = os.environ.get("CONSOLE_JOB_INTERVAL_SECONDS")
-    if override:
-        return max(1, int(override))
-    from console.services.settings import get_setting
-
-    with app.app_context():
-        return get_setting("sweep_interval_minutes") * 60
 
 
 def configure(scheduler: BaseScheduler, app: Flask, holder: str) -> BaseScheduler:
@@ -51,9 +43,7 @@ def configure(scheduler: BaseScheduler, app: Flask, holder: str) -> BaseSchedule
     return scheduler
 
 
-def _now():
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -83,8 +73,5 @@ def run_forever(app: Flask) -> None:
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        from console.services import leases
-        from jobs.tasks import LEASE_NAME
-
         with app.app_context():
             leases.release(LEASE_NAME, holder)

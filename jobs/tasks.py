@@ -10,6 +10,7 @@ from flask import Flask
 
 from console.services import alerts, leases
 from console.services.jobruns import SWEEP, recorded_run
+from console.services.settings import get_setting
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,18 @@ def sweep_once(now: datetime | None = None, *, holder: str = "cli") -> dict:
     return summary
 
 
+def interval_seconds(app: Flask) -> int:
+    """The tick: CONSOLE_JOB_INTERVAL_SECONDS (tests, operators) or the supervisors' setting."""
+    override = os.environ.get("CONSOLE_JOB_INTERVAL_SECONDS")
+    if override:
+        return max(1, int(override))
+    with app.app_context():
+        return get_setting("sweep_interval_minutes") * 60
+
+
 def run_sweep_if_leader(app: Flask, holder: str) -> dict | None:
     """The scheduled tick: sweep only while holding the lease. Errors are logged and recorded,
     never raised into the scheduler (the next tick tries again)."""
-    from jobs.scheduler import interval_seconds
-
     with app.app_context():
         try:
             if not leases.acquire(LEASE_NAME, holder, lease_ttl(interval_seconds(app))):

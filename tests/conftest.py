@@ -60,17 +60,6 @@ def app(database_url, tmp_path):
         db.engine.dispose()
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture
-def is_postgres(database_url) -> bool:
-    return database_url.startswith("postgresql")
-
-
 def make_user(app, username: str, role: str = "specialist", display_name: str | None = None):
     with app.app_context():
         user = accounts.create_user(username, PASSWORD, role, display_name=display_name or username)
@@ -160,14 +149,6 @@ class Browser:
         elif csrf:
             data.setdefault("csrf_token", self.csrf)
         return self.client.post(path, data=data, headers=headers, **kw)
-
-
-@pytest.fixture
-def browser(app):
-    def make(username: str | None = None) -> Browser:
-        return Browser(app, username)
-
-    return make
 
 
 def actor(app, user_id: int) -> Actor:

@@ -91,7 +91,7 @@ def sign_out(user: User, address: str = "") -> None:
     """Ends every session of the user (the session version is checked on each request)."""
     with write_transaction():
         db.session.execute(update(User).where(User.id == user.id)
-                           .values(session_version=User.session_version + 1))
+                           .values(session_version=1 + User.session_version))  # sign-out everywhere, not an order
         audit("logout", actor_id=user.id, target=f"user:{user.username}", address=address)
 
 

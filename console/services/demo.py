@@ -252,41 +252,53 @@ def _walk(order: Order, target: State, rng: random.Random, t: datetime, now: dat
         order_service.decide(no, action, actor, expected_version=current.version, now=later(0.5, 20), **kw)
 
     try:
-        if target == State.INITIAL_REVIEW:
-            if rng.random() < 0.45:
-                order_service.claim(no, worker, now=later(0.1, 2))
-            return
-        if target in (State.ABANDONED, State.REVOKED) and rng.random() < 0.5:
-            action = Action.ABANDON if target == State.ABANDONED else Action.REVOKE
-            order_service.terminate(no, action, portal, now=later(1, 30))
-            return
-        if target in (State.RETURNED, State.ABANDONED, State.REVOKED):
-            act(Action.REJECT, reasons=["info_mismatch"], note="网站名称与原备案不一致，请按原备案信息修改后重新提交")
-            if target != State.RETURNED:
-                action = Action.ABANDON if target == State.ABANDONED else Action.REVOKE
-                order_service.terminate(no, action, portal, now=later(2, 48))
-            return
-        wants_mail = target in (State.AWAITING_MAIL, State.MAIL_CHECK) or rng.random() < 0.1
-        act(Action.APPROVE, mailing_required=True if wants_mail else None)
-        state = order_service.get_order(no).state
-        if state == State.AWAITING_MAIL:
-            _mail_rounds(no, target, rng, boss, later)
-            state = order_service.get_order(no).state
-            if state in (State.AWAITING_MAIL, State.MAIL_CHECK):
-                return
-        if state == State.SMS_VERIFICATION:
-            if target == State.SMS_VERIFICATION:
-                return
-            order_service.sms_verified(no, later(0.2, 5), portal, now=t)
-        if target == State.BUREAU_REVIEW:
-            return
-        current = order_service.get_order(no)
-        if target == State.APPROVED:
-            postreview.bureau_approve(no, current.website_filing_number, boss, expected_version=current.version,
-                                      now=later(24, 24 * 15))
+        if target in (State.INITIAL_REVIEW, State.RETURNED, State.ABANDONED, State.REVOKED):
+            _walk_before_approval(no, target, rng, worker, portal, later, act)
         else:
-            postreview.bureau_reject(no, "管局驳回：主办单位证件住所与证件不一致", boss,
-                                     expected_version=current.version, now=later(24, 24 * 15))
+            _walk_after_approval(no, target, rng, boss, portal, later, act)
     except ServiceError as exc:
         # A generated order whose path the rules refuse: keep it where it stopped, and say so.
         log.warning("demo order %s stopped before %s: %s", no, target.value, exc.message)
+
+
+def _walk_before_approval(no: str, target: State, rng: random.Random, worker: Actor, portal: Actor, later,
+                          act) -> None:
+    """Orders that stay in 初审, are returned, or are given up by the applicant."""
+    if target == State.INITIAL_REVIEW:
+        if rng.random() < 0.45:
+            order_service.claim(no, worker, now=later(0.1, 2))
+        return
+    terminate = Action.ABANDON if target == State.ABANDONED else Action.REVOKE
+    if target != State.RETURNED and rng.random() < 0.5:
+        order_service.terminate(no, terminate, portal, now=later(1, 30))
+        return
+    act(Action.REJECT, reasons=["info_mismatch"], note="网站名称与原备案不一致，请按原备案信息修改后重新提交")
+    if target != State.RETURNED:
+        order_service.terminate(no, terminate, portal, now=later(2, 48))
+
+
+def _walk_after_approval(no: str, target: State, rng: random.Random, boss: Actor, portal: Actor, later,
+                         act) -> None:
+    """初审 passed; then mailing, SMS and the bureau, as far as ``target``."""
+    wants_mail = target in (State.AWAITING_MAIL, State.MAIL_CHECK) or rng.random() < 0.1
+    act(Action.APPROVE, mailing_required=True if wants_mail else None)
+    state = order_service.get_order(no).state
+    if state == State.AWAITING_MAIL:
+        _mail_rounds(no, target, rng, boss, later)
+        state = order_service.get_order(no).state
+        if state in (State.AWAITING_MAIL, State.MAIL_CHECK):
+            return
+    if state == State.SMS_VERIFICATION:
+        if target == State.SMS_VERIFICATION:
+            return
+        at = later(0.2, 5)
+        order_service.sms_verified(no, at, portal, now=at)
+    if target == State.BUREAU_REVIEW:
+        return
+    current = order_service.get_order(no)
+    if target == State.APPROVED:
+        postreview.bureau_approve(no, current.website_filing_number, boss, expected_version=current.version,
+                                  now=later(24, 24 * 15))
+    else:
+        postreview.bureau_reject(no, "管局驳回：主办单位证件住所与证件不一致", boss,
+                                 expected_version=current.version, now=later(24, 24 * 15))

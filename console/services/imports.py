@@ -12,8 +12,10 @@ import io
 import logging
 import threading
 from datetime import datetime
+from zipfile import BadZipFile
 
 from flask import Flask
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from console.database import write_transaction
@@ -49,44 +51,52 @@ def template_csv() -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly
 
 
+def _refused(message: str, detail: str | None = None) -> Invalid:
+    return Invalid(message, fields={"file": [detail or message]})
+
+
 def parse_upload(filename: str, data: bytes) -> list[dict]:
     """Rows of a CSV (UTF-8 or GBK) or XLSX file, keyed by column; Invalid with a clear reason."""
-    name = (filename or "").lower()
+    table = _read_table((filename or "").lower(), data)
+    if not table:
+        raise _refused("文件是空的", "文件中没有任何内容")
+    index = _column_index(table[0])
+    body = table[1:]
+    if not body:
+        raise _refused("文件中只有表头", "文件中只有表头，没有数据行")
+    if len(body) > MAX_ROWS:
+        raise _refused("行数过多", f"一次最多导入 {MAX_ROWS} 行")
+
+    def cell(cells: list[str], key: str) -> str:
+        i = index.get(key)
+        return ((cells[i] if i is not None and i < len(cells) else "") or "").strip()
+
+    return [{"line": line, **{key: cell(cells, key) for key in COLUMNS}} for line, cells in enumerate(body, start=2)]
+
+
+def _read_table(name: str, data: bytes) -> list[list[str]]:
+    """The file's non-empty rows as lists of strings."""
     if not data:
-        raise Invalid("文件是空的", fields={"file": ["文件是空的"]})
+        raise _refused("文件是空的")
     if len(data) > MAX_BYTES:
-        raise Invalid("文件过大", fields={"file": [f"文件不能超过 {MAX_BYTES // 1024 // 1024} MB"]})
+        raise _refused("文件过大", f"文件不能超过 {MAX_BYTES // 1024 // 1024} MB")
     if name.endswith(".csv"):
         table = _csv_rows(data)
     elif name.endswith(".xlsx"):
         table = _xlsx_rows(data)
     else:
-        raise Invalid("文件类型不支持", fields={"file": ["请上传 .csv 或 .xlsx 文件"]})
-    table = [row for row in table if any((cell or "").strip() for cell in row)]
-    if not table:
-        raise Invalid("文件是空的", fields={"file": ["文件中没有任何内容"]})
-    header = [(cell or "").strip().lower() for cell in table[0]]
-    index = {}
-    for key, names in COLUMNS.items():
-        for i, cell in enumerate(header):
-            if cell in names:
-                index[key] = i
+        raise _refused("文件类型不支持", "请上传 .csv 或 .xlsx 文件")
+    return [row for row in table if any((cell or "").strip() for cell in row)]
+
+
+def _column_index(header_row: list[str]) -> dict[str, int]:
+    """Where each known column is; Invalid when a required one is missing."""
+    header = [(cell or "").strip().lower() for cell in header_row]
+    index = {key: i for key, names in COLUMNS.items() for i, cell in enumerate(header) if cell in names}
     missing = [COLUMNS[k][0] for k in ("order_no", "result") if k not in index]
     if missing:
-        raise Invalid("缺少必需的列", fields={"file": ["缺少列：" + "、".join(missing) + "（表头须为 订单号、结果、备案号、原因）"]})
-    body = table[1:]
-    if not body:
-        raise Invalid("文件中只有表头", fields={"file": ["文件中只有表头，没有数据行"]})
-    if len(body) > MAX_ROWS:
-        raise Invalid("行数过多", fields={"file": [f"一次最多导入 {MAX_ROWS} 行"]})
-    rows = []
-    for line, cells in enumerate(body, start=2):
-        def cell(key, cells=cells):
-            i = index.get(key)
-            return (cells[i] if i is not None and i < len(cells) else "") or ""
-        rows.append({"line": line, "order_no": cell("order_no").strip(), "result": cell("result").strip(),
-                     "filing_number": cell("filing_number").strip(), "reason": cell("reason").strip()})
-    return rows
+        raise _refused("缺少必需的列", "缺少列：" + "、".join(missing) + "（表头须为 订单号、结果、备案号、原因）")
+    return index
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
@@ -107,10 +117,6 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError):

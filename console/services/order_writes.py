@@ -3,7 +3,7 @@
 Two guarantees of the design live in this module and nowhere else:
 
 * **Optimistic locking.** Every change of an order is one conditional ``UPDATE`` that bumps
-  ``version`` (``_bumping``, the only ``version + 1`` in the code). A staff member's change
+  ``version`` (``_bumping``, the only place the version is incremented). A staff member's change
   carries the version they saw; a stale one raises ``Conflict`` (409) and changes nothing.
 * **History.** Every change is recorded in the append-only ``order_events`` table, in the same
   transaction (``record`` and ``record_many``).

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, case, func, or_, select, tuple_
 
-from console.domain.calendar import utcnow
-from console.domain.workflow import QUEUE_STATES, WORKED_STATES
+from console.domain.calendar import to_local, utcnow
+from console.domain.sla import BUREAU_EARLIEST_WORKING_DAYS
+from console.domain.workflow import QUEUE_OF, QUEUE_STATES, WORKED_STATES, State
 from console.extensions import db
 from console.models import Order, OrderDomain, User
 
@@ -115,7 +116,6 @@ def count_matching(queue: str, filters: QueueFilter, viewer_id: int) -> int:
 def nav_counts(viewer_id: int, *, now: datetime | None = None) -> dict[str, dict[str, int]]:
     """Per queue: my orders, unassigned, overdue. One grouped query over open orders."""
     now = now or utcnow()
-    state_to_queue = {s.value: q for q, states in QUEUE_STATES.items() for s in states}
     rows = db.session.execute(
         select(
             Order.state,
@@ -128,7 +128,7 @@ def nav_counts(viewer_id: int, *, now: datetime | None = None) -> dict[str, dict
     ).all()
     counts = {q: {"mine": 0, "unassigned": 0, "overdue": 0} for q in QUEUE_STATES}
     for state, mine, unassigned, overdue in rows:
-        bucket = counts[state_to_queue[state]]
+        bucket = counts[QUEUE_OF[state]]
         bucket["mine"] += int(mine or 0)
         bucket["unassigned"] += int(unassigned or 0)
         bucket["overdue"] += int(overdue or 0)
@@ -137,10 +137,6 @@ def nav_counts(viewer_id: int, *, now: datetime | None = None) -> dict[str, dict
 
 def row_extras(queue: str, rows: list[Order], rules, *, now: datetime | None = None) -> dict[int, dict]:
     """Per-row figures of the mailing and bureau queues (only for the rows on the page)."""
-    from console.domain.calendar import to_local
-    from console.domain.sla import BUREAU_EARLIEST_WORKING_DAYS
-    from console.domain.workflow import State
-
     now = now or utcnow()
     today = to_local(now).date()
     out: dict[int, dict] = {}
