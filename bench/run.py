@@ -32,10 +32,10 @@ from sqlalchemy import event, insert, select, text, update
 
 from console import create_app
 from console.domain.provinces import PROVINCES
-from console.domain.workflow import State
+from console.domain.workflow import State, queue_of
 from console.extensions import db
 from console.models import Order, OrderDomain, OrderEvent, User
-from console.services import orders as order_service
+from console.services.order_writes import deadline_values
 from console.services.rules import load_rules
 
 PASSWORD = "bench password 2026"  # noqa: S105 (a throwaway user in a throwaway database)
@@ -94,7 +94,7 @@ def seed(app, count: int, rng: random.Random) -> dict:
                 key = (state.value, province, entered.date(), entered.hour)
                 if open_state:
                     if key not in deadlines_cache:
-                        deadlines_cache[key] = order_service.deadline_values(province, state, entered, rules)
+                        deadlines_cache[key] = deadline_values(province, state, entered, rules)
                     timing = deadlines_cache[key]
                 else:
                     timing = {"due_at": None, "due_estimated": False, "due_soon_at": None, "next_alert_at": None}
@@ -103,7 +103,7 @@ def seed(app, count: int, rng: random.Random) -> dict:
                 prefix = PROVINCES[province].icp_prefix
                 orders.append({
                     "id": next_id, "order_no": f"JR{i:010d}", "kind": "new_access", "state": state.value,
-                    "queue": order_service.queue_of(state.value),
+                    "queue": queue_of(state.value),
                     "province": province, "version": 3, "submitted_at": entered, "first_submitted_at": entered,
                     "created_at": entered, "updated_at": entered, "stage_entered_at": entered, **timing,
                     "assignee_id": None, "intake_hash": "x" * 64, "submission_hash": "x" * 64,

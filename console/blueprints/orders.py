@@ -213,16 +213,8 @@ def _first_error(form) -> str:
 @requires("work_orders")
 def recheck(order_no: str):
     """Run the 初审 checks again."""
-    form = VersionedForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        workbench.recheck(order_no, me(), expected_version=form.version.data)
-    except Conflict as exc:
-        return conflict(order_no, exc)
-    if wants_fragment():
-        return partial("orders/_workspace.html", **_context(load_workspace(order_no)))
-    return done(order_no, "已重新检查")
+    return _at_version(order_no, lambda version: workbench.recheck(order_no, me(), expected_version=version),
+                       "已重新检查")
 
 
 @bp.post("/<order_no>/presence")
@@ -253,11 +245,19 @@ def claim(order_no: str):
 @requires("work_orders")
 def unclaim(order_no: str):
     """Give the order back to the pool from its workspace, at the version seen."""
+    return _at_version(order_no, lambda version: order_service.unclaim(order_no, me(), expected_version=version),
+                       "已放回队列")
+
+
+def _at_version(order_no: str, change, message: str):
+    """A button that carries only the version seen: run ``change(version)``; the workspace again."""
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        order_service.unclaim(order_no, me(), expected_version=form.version.data)
+        change(form.version.data)
     except Conflict as exc:
         return conflict(order_no, exc)
-    return done(order_no, "已放回队列")
+    if wants_fragment():
+        return partial("orders/_workspace.html", **_context(load_workspace(order_no)))
+    return done(order_no, message)

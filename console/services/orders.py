@@ -220,7 +220,7 @@ def claim_next(queue: str, actor: Actor, *, now: datetime | None = None) -> Orde
                 .limit(1)
             )
             if is_postgres():
-                pick = pick.with_for_update(skip_locked=True)
+                pick = pick.with_for_update(skip_locked=True, of=Order)  # not the joined assignee
             order = db.session.scalar(pick)
             if order is None:
                 return None
