@@ -22,6 +22,7 @@ from console.blueprints import (
     supervisor,
 )
 from console.config import load_config
+from console.converters import CONVERTERS
 from console.extensions import csrf, db, htmx, login_manager, migrate
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config))
+    app.url_map.converters.update(CONVERTERS)  # before any blueprint names them
     _configure_logging(app)
     app.before_request(_limit_body)  # first: CSRF checking reads the body
     _register_extensions(app)

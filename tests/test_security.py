@@ -19,8 +19,8 @@ PUBLIC = {"auth.login", "health.healthz", "static"}
 
 
 def concrete(rule) -> str:
-    """A URL for the rule: '1' for int converters, 'x' for the others."""
-    return re.sub(r"<(?:([^:>]+):)?([^>]+)>", lambda m: "1" if m.group(1) == "int" else "x", rule.rule)
+    """A URL for the rule: '1' for id converters, 'x' for the others."""
+    return re.sub(r"<(?:([^:>]+):)?([^>]+)>", lambda m: "1" if m.group(1) in ("int", "id") else "x", rule.rule)
 
 
 def test_every_endpoint_requires_sign_in_except_login_health_static_and_the_api(app):

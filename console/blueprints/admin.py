@@ -67,7 +67,7 @@ def _act(form, fn, message: str, refused: str = "提交的内容无效"):
     return _home(message)
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 @requires("manage_users")
 def change_role(user_id: int):
     """Change a user's role (their sessions end)."""
@@ -76,21 +76,21 @@ def change_role(user_id: int):
                 "角色无效")
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 @requires("manage_users")
 def deactivate(user_id: int):
     """Deactivate a user: their open sessions end at once."""
     return _act(EmptyForm(), lambda: accounts.set_active(user_id, False, actor_id=current_user.id), "已停用")
 
 
-@bp.post("/users/<int:user_id>/activate")
+@bp.post("/users/<id:user_id>/activate")
 @requires("manage_users")
 def activate(user_id: int):
     """Re-activate a user."""
     return _act(EmptyForm(), lambda: accounts.set_active(user_id, True, actor_id=current_user.id), "已启用")
 
 
-@bp.post("/users/<int:user_id>/password")
+@bp.post("/users/<id:user_id>/password")
 @requires("manage_users")
 def reset_password(user_id: int):
     """Set a new password (the user's sessions end)."""
@@ -99,7 +99,7 @@ def reset_password(user_id: int):
                 "密码已重置", "密码无效")
 
 
-@bp.post("/users/<int:user_id>/email")
+@bp.post("/users/<id:user_id>/email")
 @requires("manage_users")
 def set_email(user_id: int):
     """Set or clear where a user's alert e-mail goes."""
@@ -108,7 +108,7 @@ def set_email(user_id: int):
                 "电子邮箱已保存")
 
 
-@bp.post("/users/<int:user_id>/sign-out")
+@bp.post("/users/<id:user_id>/sign-out")
 @requires("manage_users")
 def sign_out_everywhere(user_id: int):
     """End every session of the user."""
@@ -127,7 +127,7 @@ def create_api_token():
     return _page(201, new_token=plain)
 
 
-@bp.post("/tokens/<int:token_id>/revoke")
+@bp.post("/tokens/<id:token_id>/revoke")
 @requires("manage_users")
 def revoke_api_token(token_id: int):
     """Revoke an API token."""

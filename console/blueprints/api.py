@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from console.domain.calendar import utcnow
+from console.domain.order_body import parse_moment
+from console.domain.text import CONTROL_MESSAGE, MAX_JSON_DEPTH, first_control_path
 from console.domain.workflow import Action
 from console.errors import error_response
 from console.services import orders as order_service
@@ -36,17 +37,26 @@ def token_required(view):
 
 
 def json_body() -> dict:
-    """The request's JSON object; 400 for malformed JSON, 413 past the size limit."""
+    """The request's JSON object; 400 for malformed or too deeply nested JSON, 413 past the size
+    limit, 422 for a control character in any string (with its path)."""
     try:
         data = request.get_json(force=False, silent=False)
     except RequestEntityTooLarge:
         raise
     except BadRequest:
         raise ServiceError("请求体不是有效的 JSON") from None
+    except RecursionError:
+        raise ServiceError(f"JSON 嵌套过深（最多 {MAX_JSON_DEPTH} 层）") from None
     if data is None:
         raise ServiceError("请求体必须是 JSON（Content-Type: application/json）")
     if not isinstance(data, dict):
         raise ServiceError("请求体必须是 JSON 对象")
+    problem = first_control_path(data)
+    if problem is not None:
+        path, message = problem
+        if message == CONTROL_MESSAGE:
+            raise Invalid("字段无效", fields={path: [message]})
+        raise ServiceError(f"JSON 嵌套过深：{message}")
     return data
 
 
@@ -58,7 +68,7 @@ def create_order():
     return progress(order), 201 if created else 200
 
 
-@bp.post("/orders/<order_no>/resubmit")
+@bp.post("/orders/<order_no:order_no>/resubmit")
 @token_required
 def resubmit_order(order_no: str):
     """A corrected order after 退回 or 管局驳回."""
@@ -66,37 +76,33 @@ def resubmit_order(order_no: str):
     return progress(order)
 
 
-@bp.post("/orders/<order_no>/abandon")
+@bp.post("/orders/<order_no:order_no>/abandon")
 @token_required
 def abandon_order(order_no: str):
     """The applicant abandons (放弃备案)."""
     return progress(order_service.terminate(order_no, Action.ABANDON, g.api_actor))
 
 
-@bp.post("/orders/<order_no>/revoke")
+@bp.post("/orders/<order_no:order_no>/revoke")
 @token_required
 def revoke_order(order_no: str):
     """The applicant withdraws (撤销备案)."""
     return progress(order_service.terminate(order_no, Action.REVOKE, g.api_actor))
 
 
-@bp.post("/orders/<order_no>/sms-verified")
+@bp.post("/orders/<order_no:order_no>/sms-verified")
 @token_required
 def sms_verified(order_no: str):
     """The MIIT SMS verification was completed by the applicant."""
-    raw = json_body().get("verified_at")
-    try:
-        verified_at = datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        verified_at = None
-    if verified_at is None or verified_at.tzinfo is None:
-        raise Invalid("字段无效", fields={"verified_at": ["必填，ISO-8601 格式，带时区"]}) from None
+    verified_at = parse_moment(json_body().get("verified_at"))
+    if isinstance(verified_at, str):
+        raise Invalid("字段无效", fields={"verified_at": [verified_at]})
     if verified_at > utcnow():
         raise Invalid("字段无效", fields={"verified_at": ["核验时间不能晚于当前时间"]})
     return progress(order_service.sms_verified(order_no, verified_at, g.api_actor))
 
 
-@bp.get("/orders/<order_no>")
+@bp.get("/orders/<order_no:order_no>")
 @token_required
 def get_order(order_no: str):
     """Progress: state, stage, due date, history, result and current findings."""

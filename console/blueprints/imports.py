@@ -41,7 +41,7 @@ def upload():
     return respond("imports/index.html", "imports/_upload.html", status=422, form=form, recent=imports.recent())
 
 
-@bp.get("/<int:import_id>")
+@bp.get("/<id:import_id>")
 @requires("supervise")
 def show(import_id: int):
     """Preview (before applying), progress (while applying) or the report (after)."""
@@ -49,7 +49,7 @@ def show(import_id: int):
     return respond("imports/show.html", "imports/_batch.html", batch=batch, counts=imports.row_counts(batch))
 
 
-@bp.post("/<int:import_id>/apply")
+@bp.post("/<id:import_id>/apply")
 @requires("supervise")
 def apply(import_id: int):
     """Apply the previewed rows, one transaction each, in the background."""
@@ -63,7 +63,7 @@ def apply(import_id: int):
     return go(target)
 
 
-@bp.get("/<int:import_id>/progress")
+@bp.get("/<id:import_id>/progress")
 @requires("supervise")
 def progress(import_id: int):
     """The progress bar (polled every second while applying)."""
@@ -73,7 +73,7 @@ def progress(import_id: int):
     return partial("imports/_progress.html", batch=batch)
 
 
-@bp.get("/<int:import_id>/failures.csv")
+@bp.get("/<id:import_id>/failures.csv")
 @requires("supervise")
 def failures(import_id: int):
     """The rows that failed, with why, as CSV (UTF-8 with BOM for Excel)."""

@@ -85,7 +85,7 @@ def page(ws, status: int = 200, **kw):
     return respond("orders/page.html", "orders/_workspace.html", status=status, **_context(ws, **kw))
 
 
-@bp.get("/<order_no>")
+@bp.get("/<order_no:order_no>")
 @requires("work_orders")
 def workspace(order_no: str):
     """The order workspace."""
@@ -103,7 +103,7 @@ def conflict(order_no: str, exc: Conflict, **forms):
     return page(load_workspace(order_no), 409, banner=banner, **forms)
 
 
-@bp.post("/<order_no>/approve")
+@bp.post("/<order_no:order_no>/approve")
 @requires("work_orders")
 def approve(order_no: str):
     """初审通过: to mailing, SMS or the bureau by the province rule."""
@@ -121,7 +121,7 @@ def approve(order_no: str):
     return done(order_no, "初审已通过")
 
 
-@bp.post("/<order_no>/reject")
+@bp.post("/<order_no:order_no>/reject")
 @requires("work_orders")
 def reject(order_no: str):
     """初审驳回: back to the applicant with coded reasons and a note."""
@@ -137,7 +137,7 @@ def reject(order_no: str):
     return done(order_no, "已驳回，订单退回申请人")
 
 
-@bp.route("/<order_no>/edit/<section>", methods=["GET", "POST"])
+@bp.route("/<order_no:order_no>/edit/<section>", methods=["GET", "POST"])
 @requires("work_orders")
 def edit(order_no: str, section: str):
     """Correct one section (fields the applicant confirmed by phone); the checks re-run."""
@@ -180,7 +180,7 @@ def _side_panel(order_no: str, template: str, status: int = 200, **extra):
     return go(url_for("orders.workspace", order_no=order_no))
 
 
-@bp.post("/<order_no>/calls")
+@bp.post("/<order_no:order_no>/calls")
 @requires("work_orders")
 def log_call(order_no: str):
     """Log a call attempt to the applicant (reached or not)."""
@@ -194,7 +194,7 @@ def log_call(order_no: str):
     return _side_panel(order_no, "orders/_calls.html")
 
 
-@bp.post("/<order_no>/notes")
+@bp.post("/<order_no:order_no>/notes")
 @requires("work_orders")
 def add_note(order_no: str):
     """Add an internal note."""
@@ -209,7 +209,7 @@ def _first_error(form) -> str:
     return next((m for ms in form.errors.values() for m in ms), "提交的内容无效")
 
 
-@bp.post("/<order_no>/recheck")
+@bp.post("/<order_no:order_no>/recheck")
 @requires("work_orders")
 def recheck(order_no: str):
     """Run the 初审 checks again."""
@@ -217,7 +217,7 @@ def recheck(order_no: str):
                        "已重新检查")
 
 
-@bp.post("/<order_no>/presence")
+@bp.post("/<order_no:order_no>/presence")
 @requires("work_orders")
 def presence(order_no: str):
     """Heartbeat from an open workspace: who else is here, and has the order changed."""
@@ -228,7 +228,7 @@ def presence(order_no: str):
                    changed=seen is not None and seen != order.version)
 
 
-@bp.post("/<order_no>/claim")
+@bp.post("/<order_no:order_no>/claim")
 @requires("work_orders")
 def claim(order_no: str):
     """Claim the order from its workspace."""
@@ -241,7 +241,7 @@ def claim(order_no: str):
     return done(order_no, "已领取")
 
 
-@bp.post("/<order_no>/unclaim")
+@bp.post("/<order_no:order_no>/unclaim")
 @requires("work_orders")
 def unclaim(order_no: str):
     """Give the order back to the pool from its workspace, at the version seen."""

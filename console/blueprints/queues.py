@@ -98,7 +98,7 @@ def claim_next(queue: str):
     return go(target)
 
 
-@bp.post("/row/<order_no>/claim")
+@bp.post("/row/<order_no:order_no>/claim")
 @requires("work_orders")
 def claim(order_no: str):
     """Claim one order from a queue row; the row re-renders with the new assignee."""
@@ -111,7 +111,7 @@ def claim(order_no: str):
     return _row_response(order, message)
 
 
-@bp.post("/row/<order_no>/unclaim")
+@bp.post("/row/<order_no:order_no>/unclaim")
 @requires("work_orders")
 def unclaim(order_no: str):
     """Give an order back to the pool."""

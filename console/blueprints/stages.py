@@ -36,7 +36,7 @@ def _run(order_no: str, form, action, message: str, name: str):
     return page(load_workspace(order_no), 422, stage_forms={name: form})
 
 
-@bp.post("/<order_no>/shipment")
+@bp.post("/<order_no:order_no>/shipment")
 @requires("work_orders")
 def shipment(order_no: str):
     """Record the courier and tracking number of the applicant's parcel."""
@@ -44,7 +44,7 @@ def shipment(order_no: str):
         order_no, f.courier.data, f.tracking_no.data, me(), expected_version=f.version.data), "快递信息已登记", "shipment")
 
 
-@bp.post("/<order_no>/receive")
+@bp.post("/<order_no:order_no>/receive")
 @requires("work_orders")
 def receive(order_no: str):
     """The parcel arrived: start the materials check."""
@@ -52,7 +52,7 @@ def receive(order_no: str):
         order_no, f.received_on.data, me(), expected_version=f.version.data), "已签收，开始核对资料", "receive")
 
 
-@bp.post("/<order_no>/mail-check")
+@bp.post("/<order_no:order_no>/mail-check")
 @requires("work_orders")
 def mail_check(order_no: str):
     """Tick the checklist; the order moves on or goes back for a new round."""
@@ -75,7 +75,7 @@ def mail_check(order_no: str):
     return page(ws, 422, check_errors=errors, check_values=values)
 
 
-@bp.post("/<order_no>/sms/resend")
+@bp.post("/<order_no:order_no>/sms/resend")
 @requires("work_orders")
 def sms_resend(order_no: str):
     """Record that the MIIT system resent the code."""
@@ -83,7 +83,7 @@ def sms_resend(order_no: str):
         order_no, me(), expected_version=f.version.data), "已记录重发验证码", "sms_resend")
 
 
-@bp.post("/<order_no>/sms/verified")
+@bp.post("/<order_no:order_no>/sms/verified")
 @requires("work_orders")
 def sms_verified(order_no: str):
     """The applicant entered the code: on to the bureau."""
@@ -92,7 +92,7 @@ def sms_verified(order_no: str):
         expected_version=f.version.data), "短信核验完成，已提交管局审核", "sms_verified")
 
 
-@bp.post("/<order_no>/sms/failed")
+@bp.post("/<order_no:order_no>/sms/failed")
 @requires("work_orders")
 def sms_failed(order_no: str):
     """Verification failed: back to the applicant with the reason."""
@@ -100,7 +100,7 @@ def sms_failed(order_no: str):
         order_no, f.reason.data, me(), expected_version=f.version.data), "短信核验失败，订单已退回", "sms_failed")
 
 
-@bp.post("/<order_no>/bureau/approve")
+@bp.post("/<order_no:order_no>/bureau/approve")
 @requires("work_orders")
 def bureau_approve(order_no: str):
     """The bureau approved: record the website's filing number."""
@@ -109,7 +109,7 @@ def bureau_approve(order_no: str):
         "已记录管局审核通过", "bureau_approve")
 
 
-@bp.post("/<order_no>/bureau/reject")
+@bp.post("/<order_no:order_no>/bureau/reject")
 @requires("work_orders")
 def bureau_reject(order_no: str):
     """The bureau rejected, with its reason."""

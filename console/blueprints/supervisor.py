@@ -96,7 +96,7 @@ def add_absence():
     return go(target, "已登记休假")
 
 
-@bp.post("/absences/<int:absence_id>/delete")
+@bp.post("/absences/<id:absence_id>/delete")
 @requires("supervise")
 def delete_absence(absence_id: int):
     """End an absence early."""
@@ -110,7 +110,7 @@ def delete_absence(absence_id: int):
     return go(target, "已取消休假")
 
 
-@bp.post("/release/<int:user_id>")
+@bp.post("/release/<id:user_id>")
 @requires("supervise")
 def release(user_id: int):
     """Return every unfinished order of a person to the pool, or move them all to someone."""

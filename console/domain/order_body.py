@@ -23,6 +23,7 @@ from console.domain.order_fields import (
     set_path,
 )
 from console.domain.provinces import normalise_province
+from console.domain.text import MAX_INT, moment_problem
 
 ORDER_NO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -150,6 +151,11 @@ def _parse_domains(domains) -> list[str] | _Problem:
     return cleaned
 
 
+def parse_moment(value) -> datetime | str:
+    """An aware ISO-8601 moment within the accepted range, or the message saying what is wrong."""
+    return _parse_datetime(value)
+
+
 def _parse_datetime(value) -> datetime | str:
     if not isinstance(value, str) or not value.strip():
         return "必填，ISO-8601 格式，带时区，例如 2026-11-28T09:30:00+08:00"
@@ -159,7 +165,7 @@ def _parse_datetime(value) -> datetime | str:
         return "不是有效的 ISO-8601 时间"
     if moment.tzinfo is None:
         return "必须带时区（例如 +08:00）"
-    return moment
+    return moment_problem(moment) or moment
 
 
 def _parse_materials(value, err) -> list[dict]:
@@ -192,8 +198,8 @@ def _parse_material(item, path: str, err) -> dict | None:
             problems[key] = "必填，最长 200 个字符"
     if not isinstance(sha, str) or not SHA256_RE.match(sha):
         problems["sha256"] = "必须是 64 位十六进制 SHA-256"
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        problems["size"] = "必须是非负整数（字节）"
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_INT:
+        problems["size"] = f"必须是 0 到 {MAX_INT} 之间的整数（字节）"
     if not isinstance(url, str) or len(url) > 500 or (url and not url.startswith(("https://", "http://"))):
         problems["url"] = "必须是 http(s) 地址"
     for key, message in problems.items():

@@ -7,15 +7,27 @@ from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import HiddenInput
 
+from console.domain.text import CONTROL_MESSAGE, MAX_INT, has_control
+
 #: Ids are PostgreSQL integers; anything larger is refused before it reaches a query.
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_INT
 
 
 class Form(FlaskForm):
-    """The base of every form: WTForms' own messages in Chinese (with ``WTF_I18N_ENABLED`` off)."""
+    """The base of every form: WTForms' own messages in Chinese (with ``WTF_I18N_ENABLED`` off),
+    and the boundary rule for text: no field accepts a control character (NUL and the like)."""
 
     class Meta:
         locales = ("zh",)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            values = field.data if isinstance(field.data, list) else [field.data]
+            if any(isinstance(v, str) and has_control(v) for v in values):
+                field.errors = [*field.errors, CONTROL_MESSAGE]
+                valid = False
+        return valid
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, or_, select, tuple_
 
 from console.domain.calendar import to_local, utcnow
 from console.domain.sla import BUREAU_EARLIEST_WORKING_DAYS
+from console.domain.text import MAX_INT
 from console.domain.workflow import QUEUE_OF, QUEUE_STATES, WORKED_STATES, State
 from console.extensions import db
 from console.models import Order, OrderDomain, User
@@ -50,7 +51,8 @@ def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         stamp, raw_id = cursor.split("_", 1)
-        return datetime.fromtimestamp(float(stamp), UTC), int(raw_id)
+        moment, order_id = datetime.fromtimestamp(float(stamp), UTC), int(raw_id)
+        return (moment, order_id) if 0 < order_id <= MAX_INT else None
     except (ValueError, OverflowError, OSError):
         return None
 
@@ -69,7 +71,7 @@ def filtered(queue: str, filters: QueueFilter, viewer_id: int, *, now: datetime 
         clauses.append(Order.assignee_id == viewer_id)
     elif filters.assignee == "none":
         clauses.append(Order.assignee_id.is_(None))
-    elif filters.assignee.isdigit():
+    elif filters.assignee.isdigit() and int(filters.assignee) <= MAX_INT:
         clauses.append(Order.assignee_id == int(filters.assignee))
     if filters.overdue:
         clauses.append(Order.due_at < now)

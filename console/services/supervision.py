@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, func, insert, select
 from console.database import write_transaction
 from console.domain.calendar import SHANGHAI, to_local, utcnow
 from console.domain.roles import Role
+from console.domain.text import MAX_INT
 from console.domain.workflow import DECISIONS, QUEUE_OF, QUEUE_STATES, WORKED_STATES
 from console.extensions import db
 from console.models import Absence, Alert, Order, OrderEvent, User
@@ -18,8 +19,6 @@ from console.services.errors import Invalid, NotFound
 from console.services.order_writes import bump_many, record_many
 from console.services.queues import QueueFilter, filtered
 
-#: Ids beyond PostgreSQL's integer range match nothing and are refused before a query.
-MAX_ID = 2**31 - 1
 #: A bulk move touches at most this many orders per statement (bind parameter limits).
 CHUNK = 900
 
@@ -102,7 +101,7 @@ class MoveResult:
 def _target(to: str) -> User | None:
     if to == "none":
         return None
-    user = db.session.get(User, int(to)) if to.isdigit() and int(to) <= MAX_ID else None
+    user = db.session.get(User, int(to)) if to.isdigit() and int(to) <= MAX_INT else None
     if user is None or not user.active or user.role == Role.ADMIN:
         raise Invalid("转派对象无效", fields={"to": ["请选择一位在职的审核人员，或「放回待领取」"]})
     return user
