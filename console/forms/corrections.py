@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from console.domain.checks import domain_forms
 from console.domain.order_fields import FIELDS_BY_PATH, Field, get_path
 from console.domain.provinces import PROVINCE_NAMES
-from console.forms import Form, options
+from console.forms import MAX_ID, Form, options
 
 SECTIONS: dict[str, tuple[str, list[str]]] = {
     "subject": ("主办单位", [
@@ -52,7 +52,8 @@ def _validate_domains(form, field):
 
 def correction_form(section: str, *, submitted: bool = False, order_body: dict | None = None) -> Form:
     """A form for one section: the submitted data, or prefilled from ``order_body``."""
-    attrs: dict = {"version": IntegerField(widget=HiddenInput(), validators=[InputRequired("缺少版本号")]),
+    attrs: dict = {"version": IntegerField(widget=HiddenInput(), validators=[
+        InputRequired("缺少版本号"), NumberRange(1, MAX_ID, "版本号无效，请刷新页面")]),
                    "edit_note": StringField("修改说明（电话确认情况）", validators=[Length(max=500)])}
     for path in SECTIONS[section][1]:
         if path == "website.domains":

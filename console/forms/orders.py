@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from console.forms import Form, options
+from console.forms import MAX_ID, Form, options
 
 
 class VersionedForm(Form):
     """Every decision carries the version the reviewer saw (a stale one gets 409)."""
 
-    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired("缺少版本号")])
+    version = IntegerField(widget=HiddenField.widget,
+                           validators=[InputRequired("缺少版本号"), NumberRange(1, MAX_ID, "版本号无效，请刷新页面")])
 
 
 class ApproveForm(VersionedForm):
