@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
 from console.app import create_app
+from console.config import ConfigError
 from console.domain.roles import Role
 from console.extensions import db
 from console.models import Order
 from console.services import accounts
-from console.services.demo import ensure_demo_users, seed
+from console.services.demo import ensure_demo_users, other_users, seed
 from console.services.errors import ServiceError
 from console.services.tokens import create_token
 from jobs.scheduler import run_forever, start_in_process
@@ -29,9 +30,12 @@ from jobs.tasks import sweep_once
 
 def _create_app():
     # A local run with no database configured is a demo on the embedded SQLite file.
-    if not os.environ.get("CONSOLE_MODE") and not os.environ.get("CONSOLE_DATABASE_URL"):
-        return create_app({"MODE": "demo"})
-    return create_app()
+    try:
+        if not os.environ.get("CONSOLE_MODE") and not os.environ.get("CONSOLE_DATABASE_URL"):
+            return create_app({"MODE": "demo"})
+        return create_app()
+    except ConfigError as exc:  # one line that says what is missing, not a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 cli = FlaskGroup(create_app=_create_app, add_version_option=False,
@@ -43,7 +47,10 @@ cli = FlaskGroup(create_app=_create_app, add_version_option=False,
 @click.option("--random-seed", type=int, default=None, help="Same seed, same data.")
 @with_appcontext
 def seed_command(count: int, random_seed: int | None) -> None:
-    """Create realistic demo orders in every state (with progress)."""
+    """Create realistic demo orders in every state (with progress); never in production."""
+    if current_app.config["MODE"] == "production":
+        raise click.ClickException("seed writes demo users and orders: it refuses a production configuration "
+                                   "(CONSOLE_MODE=production). Use a demo or test database.")
 
     with click.progressbar(length=count, label="生成演示订单", file=sys.stderr) as bar:
         tally = seed(count, random_seed=random_seed, progress=bar.update)
@@ -131,10 +138,17 @@ APP_COMMANDS = [seed_command, users_group, tokens_group, jobs_group]
 @click.option("--orders", "count", default=300, show_default=True, type=click.IntRange(0, 100_000))
 def demo(host: str, port: int, count: int) -> None:
     """One command for a new user: database, migrations, demo users and orders, then serve."""
+    if os.environ.get("CONSOLE_MODE") == "production":
+        raise click.ClickException("demo refuses CONSOLE_MODE=production: it would write demo users (an admin "
+                                   "among them) into the production database.")
     app = create_app({"MODE": "demo"})
     with app.app_context():
         click.echo(f"数据库：{app.config['SQLALCHEMY_DATABASE_URI']}")
         upgrade(directory=app.extensions["migrate"].directory)
+        others = other_users()
+        if others:
+            raise click.ClickException(f"demo refuses a database that holds users it did not make ({', '.join(others)}"
+                                       "…): point CONSOLE_DATABASE_URL at a demo database.")
         logins = _demo_logins(app)
 
         if count and not db.session.scalar(select(func.count(Order.id))):

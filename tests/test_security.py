@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from urllib.parse import unquote
 
 import pytest
@@ -158,7 +159,7 @@ def test_cookies_are_httponly_and_samesite_lax(app, users):
 
 
 def test_production_cookies_are_secure(database_url, monkeypatch):
-    monkeypatch.setenv("CONSOLE_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("CONSOLE_SECRET_KEY", secrets.token_urlsafe(48))
     prod = create_app({"MODE": "production", "SQLALCHEMY_DATABASE_URI": database_url})
     assert prod.config["SESSION_COOKIE_SECURE"] is True
 
@@ -169,6 +170,23 @@ def test_production_refuses_to_start_without_a_secret(database_url, monkeypatch)
     monkeypatch.delenv("CONSOLE_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="CONSOLE_SECRET_KEY"):
         create_app({"MODE": "production", "SQLALCHEMY_DATABASE_URI": database_url})
+
+
+@pytest.mark.parametrize("weak", [" ", "x", "dev", "changeme", "CHANGEME", "x" * 40, "short-but-random-9f3a",
+                                  "abababababababababababababababab"])
+def test_production_refuses_a_weak_secret_key_in_one_line(database_url, monkeypatch, weak):
+    from console.config import ConfigError
+
+    monkeypatch.setenv("CONSOLE_SECRET_KEY", weak)
+    with pytest.raises(ConfigError) as caught:
+        create_app({"MODE": "production", "SQLALCHEMY_DATABASE_URI": database_url})
+    message = str(caught.value)
+    assert "\n" not in message and "secrets.token_urlsafe" in message
+
+
+def test_production_takes_a_generated_secret_key(database_url, monkeypatch):
+    monkeypatch.setenv("CONSOLE_SECRET_KEY", secrets.token_hex(16))
+    assert create_app({"MODE": "production", "SQLALCHEMY_DATABASE_URI": database_url}).config["SECRET_KEY"]
 
 
 def test_security_headers(app, users):

@@ -172,9 +172,9 @@ def test_statistics_csv_export(app, users):
     submit(app)
     response = Browser(app, "carol").get("/supervisor/stats.csv")
     text = response.get_data().decode("utf-8-sig")
-    assert response.status_code == 200 and text.startswith("section,key")
+    assert response.status_code == 200 and text.startswith("类别,项目,数值一,数值二,说明")
     today = datetime.now(UTC).astimezone(SHANGHAI).date()
-    assert f"day,{today},1," in text
+    assert f"每日,{today},1," in text and "时限,待初审," in text
 
 
 def test_absences_and_releasing_a_persons_orders(app, users):

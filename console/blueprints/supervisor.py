@@ -45,7 +45,7 @@ def board():
 @requires("supervise")
 def stats_csv():
     """The numbers behind the charts."""
-    return Response("\ufeff" + stats.statistics_csv(stats.statistics()), mimetype="text/csv",
+    return Response(stats.statistics_csv(stats.statistics()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=console-statistics.csv"})
 
 

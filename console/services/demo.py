@@ -155,12 +155,20 @@ MIX = [
 ]
 
 
+DEMO_USERS = (("zhangmin", "张敏", "specialist"), ("liqiang", "李强", "specialist"),
+              ("wangfang", "王芳", "supervisor"), ("admin", "系统管理员", "admin"))
+
+
+def other_users() -> list[str]:
+    """Users that the demo did not make: a database with any of them is not a demo's to write into."""
+    demo = [username for username, _, _ in DEMO_USERS]
+    return list(db.session.scalars(select(User.username).where(User.username.not_in(demo)).limit(5)))
+
+
 def ensure_demo_users() -> dict[str, tuple[str, str]]:
     """The demo's users; returns username -> (role, password) for the ones created now."""
-    wanted = [("zhangmin", "张敏", "specialist"), ("liqiang", "李强", "specialist"),
-              ("wangfang", "王芳", "supervisor"), ("admin", "系统管理员", "admin")]
     created = {}
-    for username, display, role in wanted:
+    for username, display, role in DEMO_USERS:
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
             password = "demo-" + secrets.token_urlsafe(12)
             accounts.create_user(username, password, role, display_name=display)

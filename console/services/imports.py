@@ -25,6 +25,7 @@ from console.extensions import db
 from console.models import BureauImport, Order
 from console.services import postreview
 from console.services.actors import Actor
+from console.services.csvout import csv_bytes
 from console.services.errors import Invalid, NotFound, ServiceError
 from console.services.orders import get_order
 
@@ -46,9 +47,7 @@ TEMPLATE_ROWS = [["订单号", "结果", "备案号", "原因"],
 
 
 def template_csv() -> bytes:
-    out = io.StringIO()
-    csv.writer(out).writerows(TEMPLATE_ROWS)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly
+    return csv_bytes(TEMPLATE_ROWS[0], TEMPLATE_ROWS[1:])
 
 
 def _refused(message: str, detail: str | None = None) -> Invalid:
@@ -252,11 +251,7 @@ def apply_rows(import_id: int, actor: Actor, *, progress_every: int = 50, now: d
 
 
 def failures_csv(batch: BureauImport) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["行号", "订单号", "结果", "备案号", "原因", "失败原因"])
-    for row in batch.rows:
-        if row["status"] == "error":
-            writer.writerow([row["line"], row["order_no"], row["result"], row["filing_number"], row["reason"],
-                             row["message"]])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The rows that failed, with why (cells from the uploaded file cannot act as formulas)."""
+    return csv_bytes(["行号", "订单号", "结果", "备案号", "原因", "失败原因"],
+                     ([row["line"], row["order_no"], row["result"], row["filing_number"], row["reason"], row["message"]]
+                      for row in batch.rows if row["status"] == "error"))

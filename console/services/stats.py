@@ -9,11 +9,11 @@ from sqlalchemy import case, cast, func, literal, select
 from sqlalchemy.types import Date as SqlDate
 
 from console.domain.calendar import SHANGHAI, to_local, utcnow
-from console.domain.workflow import TIMED_STATES, WORKED_STATES, State
+from console.domain.workflow import DECISIONS, TIMED_STATES, WORKED_STATES, State
 from console.extensions import db
 from console.models import Alert, Order, OrderEvent
+from console.services.csvout import csv_bytes
 from console.services.reasons import labels
-from console.services.supervision import DECISIONS
 
 AGE_BUCKETS = [("<1 天", 1), ("1–3 天", 3), ("3–7 天", 7), ("7–14 天", 14), ("≥14 天", None)]
 
@@ -77,10 +77,10 @@ def statistics(*, days: int = 30, now: datetime | None = None) -> dict:
     return {"days": series, "backlog": backlog, "sla": sla, "reasons": reasons, "since": first, "today": today}
 
 
-def statistics_csv(data: dict) -> str:
-    lines = ["section,key,value1,value2"]
-    lines += [f"day,{d['day']},{d['intake']},{d['decisions']}" for d in data["days"]]
-    lines += [f"backlog,{b['label']},{b['count']}," for b in data["backlog"]]
-    lines += [f"sla,{s['state']},{s['entries']},{s['breaches']}" for s in data["sla"]]
-    lines += [f"reason,{r['code']},{r['count']}," for r in data["reasons"]]
-    return "\n".join(lines) + "\n"
+def statistics_csv(data: dict) -> bytes:
+    """The numbers behind the charts, one table: 类别, 项目, and two figures whose meaning the row says."""
+    rows = [["每日", d["day"], d["intake"], d["decisions"], "新提交 / 已处理"] for d in data["days"]]
+    rows += [["积压", b["label"], b["count"], "", "订单数"] for b in data["backlog"]]
+    rows += [["时限", State(s["state"]).label, s["entries"], s["breaches"], "进入环节 / 超时"] for s in data["sla"]]
+    rows += [["驳回原因", r["label"], r["count"], "", "次数"] for r in data["reasons"]]
+    return csv_bytes(["类别", "项目", "数值一", "数值二", "说明"], rows)
