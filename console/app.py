@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console import database, errors, security, templating
 from console.blueprints import (
@@ -42,7 +43,16 @@ def create_app(config: dict | None = None) -> Flask:
     _register_errorhandlers(app)
     _register_templates(app)
     _register_cli(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies (CONSOLE_TRUSTED_PROXIES), take the client's address and scheme from
+    the last N X-Forwarded-* hops, so that throttling and the audit log see the real client."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 #: Endpoints that accept larger bodies than MAX_CONTENT_LENGTH (1 MiB): file uploads.

@@ -69,6 +69,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SCHEDULER_ENABLED": _flag("CONSOLE_SCHEDULER"),
         "SMTP_URL": os.environ.get("CONSOLE_SMTP_URL", ""),
+        "TRUSTED_PROXIES": _count("CONSOLE_TRUSTED_PROXIES"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # portal bodies; imports raise it per view
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -92,3 +93,11 @@ def _instance_secret(instance_path: str) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _count(name: str) -> int:
+    """A small non-negative integer setting (0 when unset)."""
+    raw = os.environ.get(name, "").strip() or "0"
+    if not raw.isdigit() or int(raw) > 10:
+        raise ConfigError(f"{name} must be a number of proxy hops from 0 to 10, not {raw!r}")
+    return int(raw)

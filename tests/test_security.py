@@ -277,3 +277,79 @@ def test_error_pages_are_chinese_and_without_stack_traces(app, users):
     fragment = browser.get("/orders/NOPE", htmx=True)
     assert fragment.status_code == 404 and "<html" not in fragment.get_data(as_text=True)
     assert browser.get("/logout").status_code == 405
+
+
+def _failed_long_ago(app, username: str, address: str, seconds_ago: list[int]) -> None:
+    """Failures recorded as if they had happened that many seconds ago (the clock is real)."""
+    from datetime import UTC, datetime, timedelta
+
+    from console.database import write_transaction
+    from console.models import LoginAttempt
+
+    with app.app_context(), write_transaction():
+        now = datetime.now(UTC)
+        for ago in seconds_ago:
+            db.session.add(LoginAttempt(at=now - timedelta(seconds=ago), username=username, address=address))
+
+
+def test_failures_from_many_addresses_never_lock_the_owner_out(app, users):
+    for i in range(12):  # 60 failures for alice, 5 from each of 12 addresses
+        _fail(app, "alice", f"203.0.113.{i + 1}", accounts.LIMIT_ACCOUNT_ADDRESS)
+    with app.test_request_context():
+        assert accounts.sign_in("alice", PASSWORD, "198.51.100.7").username == "alice"
+    with app.app_context():  # the admin too: no account-wide lock exists
+        assert accounts.sign_in("dave", PASSWORD, "198.51.100.7").username == "dave"
+
+
+def test_the_wait_grows_with_each_failure_past_the_limit(app, users):
+    _failed_long_ago(app, "bob", "192.0.2.1", [60, 50, 40, 30, 9])  # 5 failures, the last 9 s ago
+    with app.app_context():
+        assert accounts.sign_in("bob", PASSWORD, "192.0.2.1").username == "bob"  # waited 5 s already
+    _failed_long_ago(app, "bob", "192.0.2.2", [60, 50, 40, 30, 20, 9])  # 6 failures: the wait is 10 s
+    with app.app_context(), pytest.raises(accounts.Throttled) as caught:
+        accounts.sign_in("bob", PASSWORD, "192.0.2.2")
+    assert 0 < caught.value.retry_after <= 2
+
+
+def test_an_address_that_guesses_many_accounts_waits_but_only_that_address(app, users):
+    for i in range(accounts.LIMIT_ADDRESS):
+        _fail(app, f"nobody{i}", "203.0.113.50", 1)
+    with app.app_context():
+        with pytest.raises(accounts.Throttled):
+            accounts.sign_in("carol", PASSWORD, "203.0.113.50")
+        assert accounts.sign_in("carol", PASSWORD, "203.0.113.51").username == "carol"
+
+
+def test_locks_and_unlocks_are_audited(app, users):
+    _failed_long_ago(app, "alice", "192.0.2.9", [60, 50, 40, 30])
+    _fail(app, "alice", "192.0.2.9", 1)  # the fifth failure starts a wait
+    with app.app_context():
+        locked = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "login.locked"))
+        assert locked.address == "192.0.2.9" and locked.detail["pair_failures"] == 5
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from console.database import write_transaction
+    from console.models import LoginAttempt
+
+    with app.app_context(), write_transaction():  # the first delay has passed: age the failures by 10 s
+        db.session.execute(update(LoginAttempt).values(at=LoginAttempt.at - timedelta(seconds=10)))
+    with app.app_context():
+        accounts.sign_in("alice", PASSWORD, "192.0.2.9")
+        assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "login.unlocked")) is not None
+
+
+@pytest.mark.parametrize(("hops", "seen"), [(0, "127.0.0.1"), (1, "203.0.113.77")])
+def test_trusted_proxies_decide_which_address_is_audited(database_url, users, monkeypatch, hops, seen):
+    monkeypatch.setenv("CONSOLE_TRUSTED_PROXIES", str(hops))
+    proxied = create_app({"MODE": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "t",
+                          "WTF_CSRF_ENABLED": False})
+    client = proxied.test_client()
+    client.post("/login", data={"username": "alice", "password": "wrong password here"},
+                headers={"X-Forwarded-For": "203.0.113.77"})
+    with proxied.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "login.failed")
+                                  .order_by(AuditEntry.id.desc()))
+        assert entry.address == seen
+        db.engine.dispose()

@@ -18,11 +18,16 @@ from console.models import ApiToken, AuditEntry, LoginAttempt, User
 from console.services.audit import audit
 from console.services.errors import Conflict, Invalid, NotFound, ServiceError
 
-#: Failed sign-ins counted over this window; limits per (account, address), address, account.
+#: Failed sign-ins are counted over this window, per (account, address) and per address. There is
+#: deliberately no limit per account alone: that would let anyone lock anyone out (admins too).
+#: What protects an account against guessing from many addresses is the password policy (12+
+#: characters, not a common one), the delays below on every address that guesses, and the audit.
 WINDOW = timedelta(minutes=15)
 LIMIT_ACCOUNT_ADDRESS = 5
 LIMIT_ADDRESS = 20
-LIMIT_ACCOUNT = 50
+#: Past a limit, each further failure doubles the wait before the next try: 5 s, 10 s, 20 s … 15 min.
+FIRST_DELAY = timedelta(seconds=5)
+MAX_DELAY = WINDOW
 #: scrypt hash of a random password: checked for unknown users so that timing does not tell.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-8c1f0e")
 
@@ -33,7 +38,8 @@ class Throttled(ServiceError):
 
     def __init__(self, retry_after: int):
         minutes = max(1, math.ceil(retry_after / 60))
-        super().__init__(f"登录失败次数过多，请 {minutes} 分钟后再试", retry_after=retry_after)
+        wait = f"{retry_after} 秒" if retry_after < 120 else f"{minutes} 分钟"
+        super().__init__(f"登录失败次数过多，请 {wait}后再试", retry_after=retry_after)
         self.retry_after = retry_after
 
 
@@ -49,19 +55,25 @@ def hash_password(password: str) -> str:
 def sign_in(username: str, password: str, address: str) -> User:
     """The user, if the password is right and the throttle allows; records every attempt."""
     username = (username or "").strip()[:64]
+    address = (address or "")[:64]
     now = utcnow()
     _check_throttle(username, address, now)
     user = db.session.scalar(select(User).where(User.username == username))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     with write_transaction():
         if user is None or not ok or not user.active:
-            db.session.add(LoginAttempt(at=now, username=username, address=address[:64]))
+            db.session.add(LoginAttempt(at=now, username=username, address=address))
             audit("login.failed", target=f"user:{username}", address=address,
                   detail={"reason": "inactive" if user and ok else "credentials"})
+            db.session.flush()
+            _audit_lock(username, address, now)
             failed = True
         else:
-            db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username,
-                                                          LoginAttempt.address == address[:64]))
+            cleared = db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username,
+                                                                    LoginAttempt.address == address)).rowcount
+            if cleared >= LIMIT_ACCOUNT_ADDRESS:
+                audit("login.unlocked", actor_id=user.id, target=f"user:{username}", address=address,
+                      detail={"failures": cleared})
             audit("login.succeeded", actor_id=user.id, target=f"user:{username}", address=address)
             failed = False
     if failed:
@@ -69,22 +81,45 @@ def sign_in(username: str, password: str, address: str) -> User:
     return user
 
 
+def delay_after(failures: int, limit: int) -> timedelta:
+    """How long the next try waits after ``failures`` failures against a ``limit``."""
+    if failures < limit:
+        return timedelta(0)
+    return min(FIRST_DELAY * 2 ** min(failures - limit, 20), MAX_DELAY)
+
+
+def _failures(since, **where) -> tuple[int, object]:
+    query = select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.at >= since)
+    for column, value in where.items():
+        query = query.where(getattr(LoginAttempt, column) == value)
+    return db.session.execute(query).one()
+
+
 def _check_throttle(username: str, address: str, now) -> None:
+    """Refuse (429) while the (account, address) pair or the address must still wait."""
     since = now - WINDOW
-    base = select(func.count(), func.min(LoginAttempt.at)).where(LoginAttempt.at >= since)
-    checks = (
-        (base.where(LoginAttempt.username == username, LoginAttempt.address == address[:64]),
-         LIMIT_ACCOUNT_ADDRESS),
-        (base.where(LoginAttempt.address == address[:64]), LIMIT_ADDRESS),
-        (base.where(LoginAttempt.username == username), LIMIT_ACCOUNT),
-    )
-    for query, limit in checks:
-        count, oldest = db.session.execute(query).one()
-        if count >= limit:
-            retry = int((oldest + WINDOW - now).total_seconds()) + 1
+    for where, limit in (({"username": username, "address": address}, LIMIT_ACCOUNT_ADDRESS),
+                         ({"address": address}, LIMIT_ADDRESS)):
+        count, latest = _failures(since, **where)
+        wait_until = latest + delay_after(count, limit) if latest is not None else now
+        if wait_until > now:
+            retry = math.ceil((wait_until - now).total_seconds())
             with write_transaction():
-                audit("login.throttled", target=f"user:{username}", address=address)
+                audit("login.throttled", target=f"user:{username}", address=address,
+                      detail={"failures": count, "retry_after": retry, "by": "address" if len(where) == 1 else "pair"})
             raise Throttled(max(retry, 1))
+
+
+def _audit_lock(username: str, address: str, now) -> None:
+    """The failure that starts a wait is audited as a lock (of the pair, or of the address)."""
+    since = now - WINDOW
+    pair, _ = _failures(since, username=username, address=address)
+    by_address, _ = _failures(since, address=address)
+    if pair >= LIMIT_ACCOUNT_ADDRESS or by_address >= LIMIT_ADDRESS:
+        audit("login.locked", target=f"user:{username}", address=address,
+              detail={"pair_failures": pair, "address_failures": by_address,
+                      "wait_seconds": int(max(delay_after(pair, LIMIT_ACCOUNT_ADDRESS),
+                                              delay_after(by_address, LIMIT_ADDRESS)).total_seconds())})
 
 
 def sign_out(user: User, address: str = "") -> None:
