@@ -328,13 +328,12 @@ def test_locks_and_unlocks_are_audited(app, users):
         assert locked.address == "192.0.2.9" and locked.detail["pair_failures"] == 5
     from datetime import timedelta
 
-    from sqlalchemy import update
-
     from console.database import write_transaction
     from console.models import LoginAttempt
 
     with app.app_context(), write_transaction():  # the first delay has passed: age the failures by 10 s
-        db.session.execute(update(LoginAttempt).values(at=LoginAttempt.at - timedelta(seconds=10)))
+        for attempt in db.session.scalars(select(LoginAttempt)):
+            attempt.at -= timedelta(seconds=10)
     with app.app_context():
         accounts.sign_in("alice", PASSWORD, "192.0.2.9")
         assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "login.unlocked")) is not None
