@@ -436,6 +436,8 @@ class Alert(db.Model):
         UniqueConstraint("order_id", "stage_entered_at", "kind", name="uq_alerts_order_stage_kind"),
         Index("ix_alerts_recipient_ack", "recipient_id", "acknowledged_at", "id"),
         Index("ix_alerts_ack_id", "acknowledged_at", "id"),
+        # Mail still to (re)try: only alerts whose sending failed carry a next attempt.
+        Index("ix_alerts_email_next", "email_next_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -450,6 +452,9 @@ class Alert(db.Model):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Failed sends so far, and when the sweep tries again (None: sent, never tried, or given up).
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    email_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(lazy="joined")
 

@@ -46,6 +46,7 @@ def _material(**over) -> dict:
 API_BODIES = {
     "NUL in subject.name": (order_body(**{"subject.name": NUL}), 422, "subject.name"),
     "NUL in a material's filename": (order_body(materials=[_material(filename=NUL)]), 422, "materials[0].filename"),
+    "line break in subject.name": (order_body(**{"subject.name": "云栈\r\nBcc: x@example.com"}), 422, "subject.name"),
     "NUL in a key": ({**order_body(), "x\x00": 1}, 422, "x\x00"),
     "size beyond integer": (order_body(materials=[_material(size=2**31)]), 422, "materials[0].size"),
     "submitted in year 1": (order_body(submitted_at="0001-01-01T00:00:00+08:00"), 422, "submitted_at"),

@@ -124,6 +124,8 @@ def _parse_scalar(field, value):
     if not isinstance(value, str):
         return _Problem("必须是字符串")
     value = value.strip()
+    if "\n" in value or "\r" in value:
+        return _Problem("不能换行")
     if field.required and not value:
         return _Problem("必填")
     if len(value) > field.max_length:

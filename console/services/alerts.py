@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -37,7 +38,17 @@ def sweep(*, now: datetime | None = None) -> dict:
     """One sweep: create the alerts that are due, expire SMS codes that ran out, send e-mail."""
     now = now or utcnow()
     summary: dict = {"now": now.isoformat(), "looked_at": 0, "alerts": {}, "new_alerts": 0, "sms_expired": 0,
-                     "emailed": 0}
+                     "emailed": 0, "email_failed": 0}
+    created_ids = _flag_due(now, summary)
+    summary["new_alerts"] = len(created_ids)
+    if current_app.config.get("SMTP_URL"):  # new alerts, and earlier mails whose retry is due
+        summary["emailed"], summary["email_failed"] = email_alerts(created_ids, current_app.config["SMTP_URL"],
+                                                                   now=now)
+    return summary
+
+
+def _flag_due(now: datetime, summary: dict) -> list[int]:
+    """Create the alerts that are due and expire SMS codes that ran out (one transaction)."""
     created_ids: list[int] = []
     with write_transaction():
         pick = (select(Order.id, Order.state, Order.stage_entered_at, Order.due_soon_at, Order.due_at,
@@ -48,7 +59,7 @@ def sweep(*, now: datetime | None = None) -> dict:
         rows = db.session.execute(pick).all()
         summary["looked_at"] = len(rows)
         if not rows:
-            return summary
+            return created_ids
         rules = load_rules()
         hours = get_setting("escalate_after_working_hours")
 
@@ -85,10 +96,7 @@ def sweep(*, now: datetime | None = None) -> dict:
             move(db.session.get(Order, order_id), Action.SMS_FAILED, SYSTEM, now=now, rules=rules,
                  reasons=["sms_expired"], note="短信验证码 24 小时内未完成核验，已过期")
             summary["sms_expired"] += 1
-    summary["new_alerts"] = len(created_ids)
-    if created_ids and current_app.config.get("SMTP_URL"):
-        summary["emailed"] = email_alerts(created_ids, current_app.config["SMTP_URL"])
-    return summary
+    return created_ids
 
 
 # --- reading and acknowledging -----------------------------------------------------------------
@@ -130,30 +138,69 @@ def acknowledge(user, alert_ids: list[int], *, now: datetime | None = None) -> i
 
 # --- e-mail ------------------------------------------------------------------------------------
 
-def email_alerts(alert_ids: list[int], smtp_url: str) -> int:
-    """Send one message per new alert to its recipients' addresses; a mail failure never fails the sweep."""
-    alerts = db.session.scalars(select(Alert).where(Alert.id.in_(alert_ids))).unique().all()
+#: A failed mail is tried again after 2, 4, 8 … minutes, at most this many times in all.
+MAIL_ATTEMPTS = 6
+MAIL_FIRST_RETRY = timedelta(minutes=2)
+
+
+def mail_retry_at(attempts: int, now: datetime) -> datetime | None:
+    """When to try again after ``attempts`` failed sends (None: give up, the alert stays in the console)."""
+    if attempts >= MAIL_ATTEMPTS:
+        return None
+    return now + MAIL_FIRST_RETRY * 2 ** (attempts - 1)
+
+
+def email_alerts(alert_ids: list[int], smtp_url: str, *, now: datetime | None = None) -> tuple[int, int]:
+    """Mail the new alerts and those whose retry is due: (sent, failed). Never raises: a mail that
+    fails is logged, counted and tried again later; the alert itself is already in the console."""
+    now = now or utcnow()
+    due = db.session.scalars(select(Alert.id).where(Alert.email_next_at <= now, Alert.emailed_at.is_(None))
+                             .order_by(Alert.email_next_at).limit(BATCH)).all()
+    wanted = sorted(set(alert_ids) | set(due))
+    if not wanted:
+        return 0, 0
+    alerts = db.session.scalars(select(Alert).where(Alert.id.in_(wanted))).unique().all()
     supervisors = [u.email for u in db.session.scalars(
         select(User).where(User.role.in_(SUPERVISING_ROLES), User.active.is_(True), User.email != ""))]
-    sent = []
+    sender = current_app.config.get("SMTP_FROM", "icp-console@localhost")
+    sent, failed = [], []
     try:
-        with _smtp(smtp_url) as smtp:
+        smtp = _smtp(smtp_url)
+    except (OSError, smtplib.SMTPException, ValueError):
+        log.exception("cannot reach the mail server; %d alert mails wait for the next sweep", len(alerts))
+        failed = [a.id for a in alerts]
+    else:
+        with smtp:
             for alert in alerts:
-                if alert.recipient_id is None:
-                    to = supervisors
-                else:
-                    user = db.session.get(User, alert.recipient_id)
-                    to = [user.email] if user and user.active and user.email else []
+                to = _recipients(alert, supervisors)
                 if not to:
                     continue
-                smtp.send_message(_message(alert, to, current_app.config.get("SMTP_FROM", "icp-console@localhost")))
-                sent.append(alert.id)
-    except (OSError, smtplib.SMTPException):
-        log.exception("sending alert e-mail failed; alerts stay in the console")
-    if sent:
-        with write_transaction():
-            db.session.execute(update(Alert).where(Alert.id.in_(sent)).values(emailed_at=utcnow()))
-    return len(sent)
+                try:
+                    smtp.send_message(_message(alert, to, sender))
+                except (OSError, smtplib.SMTPException, ValueError):
+                    log.exception("alert mail %s failed; it will be tried again", alert.id)
+                    failed.append(alert.id)
+                else:
+                    sent.append(alert.id)
+    _record_mail(sent, failed, now)
+    return len(sent), len(failed)
+
+
+def _recipients(alert: Alert, supervisors: list[str]) -> list[str]:
+    if alert.recipient_id is None:
+        return supervisors
+    user = db.session.get(User, alert.recipient_id)
+    return [user.email] if user and user.active and user.email else []
+
+
+def _record_mail(sent: list[int], failed: list[int], now: datetime) -> None:
+    with write_transaction():
+        if sent:
+            db.session.execute(update(Alert).where(Alert.id.in_(sent))
+                               .values(emailed_at=utcnow(), email_next_at=None))
+        for alert in db.session.scalars(select(Alert).where(Alert.id.in_(failed))) if failed else ():
+            alert.email_attempts += 1
+            alert.email_next_at = mail_retry_at(alert.email_attempts, now)
 
 
 def _smtp(url: str) -> smtplib.SMTP:
@@ -169,10 +216,18 @@ def _smtp(url: str) -> smtplib.SMTP:
     return smtp
 
 
+def one_line(text: str, limit: int = 120) -> str:
+    """Text fit for a mail header: control characters (CR and LF among them) become spaces."""
+    return " ".join(CONTROL_OR_BREAK.sub(" ", text or "").split())[:limit]
+
+
+CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
 def _message(alert: Alert, to: list[str], sender: str) -> EmailMessage:
     order = alert.order
     message = EmailMessage()
-    message["Subject"] = f"[备案审核台] {KIND_LABELS[alert.kind]}：{order.order_no} {order.subject_name}"
+    message["Subject"] = one_line(f"[备案审核台] {KIND_LABELS[alert.kind]}：{order.order_no} {order.subject_name}")
     message["From"] = sender
     message["To"] = ", ".join(to)
     due = to_local(alert.due_at).strftime("%Y-%m-%d %H:%M") if alert.due_at else "—"
