@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import uuid
 from datetime import UTC, datetime
@@ -67,6 +68,15 @@ def run_forever(app: Flask) -> None:
     """``icp-console jobs run``: the scheduler as its own long-running process."""
     holder = holder_id()
     scheduler = configure(BlockingScheduler(timezone="UTC"), app, holder)
+
+    def stop(signum, _frame) -> None:
+        # SIGTERM (systemd, a deploy) and SIGINT end the loop; the lease is released below, so a
+        # replacement takes over at its next tick instead of waiting for the lease to expire.
+        log.info("scheduler %s: signal %s, stopping", holder, signal.Signals(signum).name)
+        scheduler.shutdown(wait=False)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
     log.info("scheduler %s running; the sweep every %ss", holder, interval_seconds(app))
     try:
         scheduler.start()
@@ -75,3 +85,4 @@ def run_forever(app: Flask) -> None:
     finally:
         with app.app_context():
             leases.release(LEASE_NAME, holder)
+        log.info("scheduler %s stopped; lease released", holder)

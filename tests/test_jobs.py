@@ -340,3 +340,33 @@ def test_an_empty_sweep_reads_no_order_rows(app, users):
     assert sweep_at(app, "2026-11-25 00:11")["looked_at"] == 0
     with app.app_context():
         assert db.session.scalar(select(func.count(Order.id)).where(Order.next_alert_at.is_not(None))) == 3
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_runner_releases_the_lease_and_a_replacement_takes_over_at_once(app, database_url, signum):
+    from console.models import Lease
+
+    # A lease of 10 minutes: without the release, the replacement would wait that long.
+    env = env_for(database_url, CONSOLE_JOB_INTERVAL_SECONDS="1", CONSOLE_LEASE_SECONDS="600")
+    first = subprocess.Popen(cli("jobs", "run"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    second = None
+    try:
+        (holder,) = set(_wait_for_runs(app, minimum=1, timeout=60))
+        first.send_signal(signum)
+        assert first.wait(timeout=30) == 0
+        with app.app_context():
+            db.session.rollback()
+            lease = db.session.get(Lease, "scheduler")
+            assert lease.holder == holder and lease.expires_at <= datetime.now(UTC)
+        second = subprocess.Popen(cli("jobs", "run"), env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 30  # the replacement's first tick is immediate; 30 s of slack
+        while time.monotonic() < deadline and set(_holders(app)) == {holder}:
+            time.sleep(0.5)
+        assert len(set(_holders(app))) == 2, "the replacement did not take over"
+    finally:
+        for p in (first, second):
+            if p is not None and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=30)
