@@ -12,10 +12,8 @@ import io
 import logging
 import threading
 from datetime import datetime
-from zipfile import BadZipFile
 
 from flask import Flask
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from console.database import write_transaction
@@ -28,6 +26,7 @@ from console.services.actors import Actor
 from console.services.csvout import csv_bytes
 from console.services.errors import Invalid, NotFound, ServiceError
 from console.services.orders import get_order
+from console.services.spreadsheets import SpreadsheetError, xlsx_rows
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +116,9 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError):
-        raise Invalid("无法读取 XLSX 文件", fields={"file": ["文件不是有效的 .xlsx 工作簿"]}) from None
-    sheet = book.worksheets[0]
-    rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
-    return rows
+        return xlsx_rows(data, max_rows=MAX_ROWS + 1)  # the header and MAX_ROWS rows
+    except SpreadsheetError as exc:
+        raise _refused("无法读取 XLSX 文件", str(exc)) from None
 
 
 def _judge(row: dict, order: Order | None, seen: set[str]) -> tuple[str, str, str]:
