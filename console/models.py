@@ -488,7 +488,11 @@ class BureauImport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     filename: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(12))  # previewed | applying | done
+    status: Mapped[str] = mapped_column(String(12))  # previewed | queued | applying | done
+    #: Who pressed 应用 (the jobs process applies the rows in their name) and when the applying
+    #: runner last reported progress: an old heartbeat while applying means the runner died.
+    applied_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     total: Mapped[int] = mapped_column(Integer, default=0)
     processed: Mapped[int] = mapped_column(Integer, default=0)
     applied: Mapped[int] = mapped_column(Integer, default=0)

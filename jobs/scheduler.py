@@ -21,11 +21,14 @@ from flask import Flask
 
 from console.services import leases
 from console.services.jobruns import SWEEP
-from jobs.tasks import LEASE_NAME, interval_seconds, run_sweep_if_leader
+from jobs.tasks import LEASE_NAME, apply_imports_if_leader, interval_seconds, run_sweep_if_leader
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB_ID = SWEEP  # the job's id is the name its runs are recorded under
+IMPORT_JOB_ID = "bureau_imports"
+#: How soon a queued import starts (a batch in progress keeps its runner until it is done).
+IMPORT_TICK_SECONDS = 2
 
 
 def holder_id() -> str:
@@ -41,6 +44,10 @@ def configure(scheduler: BaseScheduler, app: Flask, holder: str) -> BaseSchedule
     )
     # First run right away (a restarted scheduler should not wait a whole interval).
     scheduler.modify_job(SWEEP_JOB_ID, next_run_time=_now())
+    scheduler.add_job(
+        apply_imports_if_leader, "interval", seconds=IMPORT_TICK_SECONDS, args=[app, holder], id=IMPORT_JOB_ID,
+        name="bureau imports", replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=30,
+    )
     return scheduler
 
 

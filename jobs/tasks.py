@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from console.services import alerts, leases
+from console.services import alerts, imports, leases
 from console.services.jobruns import SWEEP, recorded_run
 from console.services.settings import get_setting
 
@@ -50,4 +50,21 @@ def run_sweep_if_leader(app: Flask, holder: str) -> dict | None:
             return sweep_once(holder=holder)
         except Exception:
             log.exception("scheduled sweep failed; retrying on the next tick")
+            return None
+
+
+def apply_imports_if_leader(app: Flask, holder: str) -> dict | None:
+    """The import tick: while holding the lease, apply (or resume) queued bureau imports. The lease
+    is renewed at every checkpoint; a runner that lost it stops and leaves the rest to the holder."""
+    with app.app_context():
+        ttl = lease_ttl(interval_seconds(app))
+        try:
+            if not leases.acquire(LEASE_NAME, holder, ttl):
+                return None
+            summary = imports.apply_pending(keep_going=lambda: leases.acquire(LEASE_NAME, holder, ttl))
+            if summary:
+                log.info("bureau import %(import_id)s: %(processed)s rows processed", summary)
+            return summary
+        except Exception:
+            log.exception("bureau import step failed; retrying on the next tick")
             return None

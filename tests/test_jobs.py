@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from console.domain.calendar import SHANGHAI
 from console.domain.workflow import Action
 from console.extensions import db
-from console.models import Alert, JobRun, Order
+from console.models import Alert, JobRun, Order, User
 from console.services import orders
 from console.services.actors import Actor
 from jobs.tasks import sweep_once
@@ -370,3 +370,53 @@ def test_a_stopped_runner_releases_the_lease_and_a_replacement_takes_over_at_onc
             if p is not None and p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(timeout=30)
+
+
+def test_a_runner_killed_mid_import_is_resumed_by_the_next_and_no_row_is_applied_twice(app, users, database_url):
+    from console.models import BureauImport, OrderEvent
+    from console.services import imports
+    from tests.test_postreview import bureau_orders, csv_bytes
+
+    nos = bureau_orders(app, 800)
+    with app.app_context():
+        carol = Actor.for_user(db.session.get(User, users["carol"]))
+        batch = imports.preview("r.csv", csv_bytes([[n, "通过", "浙ICP备12345678号-1", ""] for n in nos]), carol)
+        imports.queue_apply(batch.id, carol)
+        batch_id = batch.id
+
+    def progress() -> tuple[str, int]:
+        with app.app_context():
+            db.session.rollback()
+            row = db.session.get(BureauImport, batch_id)
+            return row.status, row.processed
+
+    env = env_for(database_url, CONSOLE_JOB_INTERVAL_SECONDS="1", CONSOLE_LEASE_SECONDS="3")
+    first = subprocess.Popen(cli("jobs", "run"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    second = None
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and progress()[1] < imports.CHECKPOINT_ROWS:
+            time.sleep(0.05)
+        os.killpg(first.pid, signal.SIGKILL)  # no chance to release anything
+        first.wait(timeout=30)
+        status, processed = progress()
+        assert status == "applying" and 0 < processed < 800, (status, processed)
+        second = subprocess.Popen(cli("jobs", "run"), env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and progress()[0] != "done":
+            time.sleep(0.5)
+        assert progress() == ("done", 800)
+    finally:
+        for p in (first, second):
+            if p is not None and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=30)
+    with app.app_context():
+        done = db.session.get(BureauImport, batch_id)
+        assert done.applied == 800 and done.failed == 0
+        approvals = db.session.execute(select(OrderEvent.order_id, func.count())
+                                       .where(OrderEvent.action == "bureau_approve")
+                                       .group_by(OrderEvent.order_id)).all()
+        assert len(approvals) == 800 and all(n == 1 for _, n in approvals)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -275,8 +274,10 @@ def test_the_import_pages_upload_preview_apply_and_progress(app, users):
     assert "确认导入 1 行" in page
     import_id = int(response.headers["Location"].rsplit("/", 1)[1])
     assert carol.post(f"/bureau/imports/{import_id}/apply").status_code == 302
-    runner = next(t for t in threading.enumerate() if t.name == f"bureau-import-{import_id}")
-    runner.join(timeout=30)
+    queued = carol.get(f"/bureau/imports/{import_id}").get_data(as_text=True)
+    assert "排队中" in queued and state(app, a) == "bureau_review"  # the web request applies nothing
+    with app.app_context():
+        assert imports.apply_pending()["finished"] is True  # the jobs process's step
     assert state(app, a) == "approved"
     assert "导入完成：成功 1 行" in carol.get(f"/bureau/imports/{import_id}").get_data(as_text=True)
     assert carol.get(f"/bureau/imports/{import_id}/progress", htmx=True).headers.get("HX-Refresh") == "true"
@@ -332,3 +333,40 @@ def test_the_csv_writer_neutralises_formula_cells(cell, written):
     from console.services.csvout import safe_cell
 
     assert safe_cell(cell) == written
+
+
+def test_an_interrupted_import_resumes_where_it_stopped_and_applies_each_row_once(app, users):
+    nos = bureau_orders(app, 250)
+    rows = [[no, "通过", "浙ICP备12345678号-1", ""] for no in nos]
+    with app.app_context():
+        carol = actor(app, users["carol"])
+        batch = imports.preview("r.csv", csv_bytes(rows), carol)
+        imports.queue_apply(batch.id, carol)
+        # The runner loses its lease after the first checkpoint: it stops, the batch waits.
+        assert imports.apply_rows(batch.id, carol, keep_going=lambda: False) is False
+        stopped = imports.get_import(batch.id)
+        assert stopped.status == "queued" and stopped.processed == imports.CHECKPOINT_ROWS
+        # Rows after the checkpoint that the cut-off run had applied already (its last moments).
+        for no in nos[imports.CHECKPOINT_ROWS:imports.CHECKPOINT_ROWS + 7]:
+            postreview.bureau_approve(no, "浙ICP备12345678号-1", carol, expected_version=v(app, no))
+        summary = imports.apply_pending()
+        assert summary["resumed_from"] == imports.CHECKPOINT_ROWS and summary["finished"] is True
+        done = imports.get_import(batch.id)
+        assert done.status == "done" and done.applied == 250 and done.failed == 0
+        approvals = db.session.execute(
+            select(OrderEvent.order_id, func.count()).where(OrderEvent.action == "bureau_approve")
+            .group_by(OrderEvent.order_id)).all()
+        assert len(approvals) == 250 and all(n == 1 for _, n in approvals)
+        assert imports.apply_pending() == {}  # nothing left
+
+
+def test_a_batch_without_a_runner_says_so_on_its_page(app, users):
+    (a,) = bureau_orders(app, 1)
+    with app.app_context():
+        batch_id = imports.preview("r.csv", csv_bytes([[a, "通过", "浙ICP备12345678号-1", ""]]),
+                                   actor(app, users["carol"])).id
+        with write_transaction():  # a runner started it long ago and died
+            batch = imports.get_import(batch_id)
+            batch.status, batch.heartbeat_at = "applying", datetime(2026, 1, 1, tzinfo=UTC)
+    page = Browser(app, "carol").get(f"/bureau/imports/{batch_id}").get_data(as_text=True)
+    assert 'id="import-stalled"' in page and "会从中断处继续" in page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, url_for
+from flask import Blueprint, Response, abort, url_for
 from flask_login import current_user
 
 from console.auth import requires
@@ -46,21 +46,22 @@ def upload():
 def show(import_id: int):
     """Preview (before applying), progress (while applying) or the report (after)."""
     batch = imports.get_import(import_id)
-    return respond("imports/show.html", "imports/_batch.html", batch=batch, counts=imports.row_counts(batch))
+    return respond("imports/show.html", "imports/_batch.html", batch=batch, counts=imports.row_counts(batch),
+                   stalled=imports.stalled(batch))
 
 
 @bp.post("/<id:import_id>/apply")
 @requires("supervise")
 def apply(import_id: int):
-    """Apply the previewed rows, one transaction each, in the background."""
+    """Hand the previewed rows to the jobs process, which applies them one transaction each."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     target = url_for("imports.show", import_id=import_id)
     try:
-        imports.start_apply(current_app._get_current_object(), import_id, Actor.for_user(current_user))
+        imports.queue_apply(import_id, Actor.for_user(current_user))
     except Invalid as exc:  # already applying or done: the page shows where it stands
         return go(target, exc.message, "warning")
-    return go(target)
+    return go(target, "已开始导入：任务进程正在逐行处理，可以离开此页面")
 
 
 @bp.get("/<id:import_id>/progress")
@@ -70,7 +71,7 @@ def progress(import_id: int):
     batch = imports.get_import(import_id)
     if batch.status == "done" and wants_fragment():
         return refresh(url_for("imports.show", import_id=import_id))
-    return partial("imports/_progress.html", batch=batch)
+    return partial("imports/_progress.html", batch=batch, stalled=imports.stalled(batch))
 
 
 @bp.get("/<id:import_id>/failures.csv")

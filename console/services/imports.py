@@ -10,22 +10,20 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import threading
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from flask import Flask
 from sqlalchemy import select
 
 from console.database import write_transaction
 from console.domain.calendar import utcnow
 from console.domain.workflow import State
 from console.extensions import db
-from console.models import BureauImport, Order
+from console.models import BureauImport, Order, User
 from console.services import postreview
 from console.services.actors import Actor
 from console.services.csvout import csv_bytes
 from console.services.errors import Invalid, NotFound, ServiceError
-from console.services.orders import get_order
 from console.services.spreadsheets import SpreadsheetError, xlsx_rows
 
 log = logging.getLogger(__name__)
@@ -187,62 +185,102 @@ def row_counts(batch: BureauImport) -> dict[str, int]:
     return counts
 
 
-def start_apply(app: Flask, import_id: int, actor: Actor) -> None:
-    """Mark the import as applying and work through it in a background thread (progress is polled)."""
+#: A batch applying with no progress for this long has lost its runner (shown on the page).
+STALLED_AFTER = timedelta(minutes=2)
+#: Rows between two checkpoints (progress, heartbeat, row outcomes saved).
+CHECKPOINT_ROWS = 100
+
+
+def queue_apply(import_id: int, actor: Actor) -> BureauImport:
+    """Hand a previewed batch to the jobs process (``icp-console jobs run``), which applies it."""
     with write_transaction():
         batch = get_import(import_id)
         if batch.status != "previewed":
-            raise Invalid("此文件已导入", fields={"file": ["此文件已导入，不能重复执行"]})
-        batch.status = "applying"
-    thread = threading.Thread(target=_apply_in_thread, args=(app, import_id, actor), daemon=True,
-                              name=f"bureau-import-{import_id}")
-    thread.start()
+            raise Invalid("此文件已导入", fields={"file": ["此文件已导入或正在导入，不能重复执行"]})
+        batch.status, batch.applied_by, batch.heartbeat_at = "queued", actor.user_id, utcnow()
+    return batch
 
 
-def _apply_in_thread(app: Flask, import_id: int, actor: Actor) -> None:
-    with app.app_context():
-        try:
-            apply_rows(import_id, actor)
-        except Exception:
-            log.exception("bureau import %s stopped", import_id)
-            db.session.rollback()
-            with write_transaction():
-                batch = get_import(import_id)
-                batch.status, batch.finished_at = "done", utcnow()
+def stalled(batch: BureauImport, now: datetime | None = None) -> bool:
+    """Applying, but its runner has not reported for a while (it will be resumed)."""
+    now = now or utcnow()
+    return batch.status in ("queued", "applying") and (
+        batch.heartbeat_at is None or now - batch.heartbeat_at > STALLED_AFTER)
 
 
-def apply_rows(import_id: int, actor: Actor, *, progress_every: int = 50, now: datetime | None = None) -> None:
-    """Apply each row in its own transaction; record the outcome of every row."""
+def apply_pending(*, keep_going: Callable[[], bool] = lambda: True, now: datetime | None = None) -> dict:
+    """The jobs process's step: apply (or resume) the oldest queued or interrupted batch."""
+    batch_id = db.session.scalar(select(BureauImport.id).where(BureauImport.status.in_(["queued", "applying"]))
+                                 .order_by(BureauImport.id).limit(1))
+    if batch_id is None:
+        return {}
+    batch = get_import(batch_id)
+    who = db.session.get(User, batch.applied_by or batch.created_by) if (batch.applied_by or batch.created_by) \
+        else None
+    actor = Actor.for_user(who) if who else Actor.system("system:import")
+    resumed_from = batch.processed
+    with write_transaction():
+        get_import(batch_id).status = "applying"
+    finished = apply_rows(batch_id, actor, keep_going=keep_going, now=now)
+    current = get_import(batch_id)
+    return {"import_id": batch_id, "resumed_from": resumed_from, "processed": current.processed,
+            "applied": current.applied, "failed": current.failed, "finished": finished}
+
+
+def apply_rows(import_id: int, actor: Actor, *, progress_every: int = CHECKPOINT_ROWS,
+               keep_going: Callable[[], bool] = lambda: True, now: datetime | None = None) -> bool:
+    """Apply the batch's rows from where it stopped, one transaction per row; every
+    ``progress_every`` rows the outcomes and the heartbeat are saved. A row is applied at most once:
+    each one is judged again against its order right before, so rows that an interrupted run applied
+    after its last checkpoint are found done, never applied twice. Returns whether it finished."""
     batch = get_import(import_id)
     rows = [dict(r) for r in batch.rows]
-    applied = failed = 0
-    for i, row in enumerate(rows):
-        if row["status"] == "ok":
-            try:
-                order = get_order(row["order_no"])
-                if row["outcome"] == "approved":
-                    postreview.bureau_approve(row["order_no"], row["filing_number"], actor,
-                                              expected_version=order.version, reason=row["reason"], now=now)
-                else:
-                    postreview.bureau_reject(row["order_no"], row["reason"], actor,
-                                             expected_version=order.version, now=now)
-            except ServiceError as exc:
-                db.session.rollback()
-                row["status"], row["message"] = "error", exc.message + (
-                    "：" + "；".join(m for ms in exc.fields.values() for m in ms) if exc.fields else "")
-                failed += 1
-            else:
-                row["status"], row["message"] = "applied", "已导入"
-                applied += 1
-        elif row["status"] == "error":
-            failed += 1
-        rows[i] = row
+    start = batch.processed
+    for i in range(start, len(rows)):
+        if rows[i]["status"] == "ok":
+            rows[i] = _apply_row(rows[i], actor, now)
         if (i + 1) % progress_every == 0 or i + 1 == len(rows):
-            with write_transaction():
-                current = get_import(import_id)
-                current.processed, current.applied, current.failed = i + 1, applied, failed
-                if i + 1 == len(rows):
-                    current.rows, current.status, current.finished_at = rows, "done", utcnow()
+            _checkpoint(import_id, rows, i + 1)
+            if i + 1 < len(rows) and not keep_going():
+                return False
+    if start >= len(rows):
+        _checkpoint(import_id, rows, len(rows))
+    return True
+
+
+def _apply_row(row: dict, actor: Actor, now: datetime | None) -> dict:
+    row = dict(row)
+    order = db.session.scalar(select(Order).where(Order.order_no == row["order_no"]))
+    status, _outcome, message = _judge(row, order, set())
+    if status == "skip":  # ok at preview, in the result's state now: applied by a run that was cut off
+        row["status"], row["message"] = "applied", "已导入（中断后核对确认）"
+        return row
+    if status != "ok":  # no longer applicable (changed by hand meanwhile)
+        row["status"], row["message"] = "error", message
+        return row
+    try:
+        if row["outcome"] == "approved":
+            postreview.bureau_approve(row["order_no"], row["filing_number"], actor, expected_version=order.version,
+                                      reason=row["reason"], now=now)
+        else:
+            postreview.bureau_reject(row["order_no"], row["reason"], actor, expected_version=order.version, now=now)
+    except ServiceError as exc:
+        db.session.rollback()
+        details = "；".join(m for ms in exc.fields.values() for m in ms)
+        row["status"], row["message"] = "error", exc.message + (f"：{details}" if details else "")
+    else:
+        row["status"], row["message"] = "applied", "已导入"
+    return row
+
+
+def _checkpoint(import_id: int, rows: list[dict], processed: int) -> None:
+    with write_transaction():
+        batch = get_import(import_id)
+        batch.rows, batch.processed, batch.heartbeat_at = rows, processed, utcnow()
+        batch.applied = sum(r["status"] == "applied" for r in rows[:processed])
+        batch.failed = sum(r["status"] == "error" for r in rows[:processed])
+        if processed >= len(rows):
+            batch.status, batch.finished_at = "done", utcnow()
 
 
 def failures_csv(batch: BureauImport) -> bytes:
