@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from console import database, errors, security, templating
+from console import database, errors, logs, metrics, security, templating
 from console.blueprints import (
     admin,
     alerts,
@@ -22,9 +21,11 @@ from console.blueprints import (
     stages,
     supervisor,
 )
-from console.config import load_config
+from console.config import ConfigError, load_config
 from console.converters import CONVERTERS
 from console.extensions import csrf, db, htmx, login_manager, migrate
+from console.overload import Shedder, limit_from_environment
+from console.services.monitoring import schema_heads
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -43,8 +44,17 @@ def create_app(config: dict | None = None) -> Flask:
     _register_errorhandlers(app)
     _register_templates(app)
     _register_cli(app)
+    _register_operations(app)
     _trust_proxies(app)
+    _shed_load(app)
     return app
+
+
+def _shed_load(app: Flask) -> None:
+    """Under gunicorn (gunicorn.conf.py sets CONSOLE_MAX_IN_FLIGHT): excess requests get 503 at once."""
+    limit = app.config.get("MAX_IN_FLIGHT", limit_from_environment())
+    if limit:
+        app.wsgi_app = Shedder(app.wsgi_app, limit)
 
 
 def _trust_proxies(app: Flask) -> None:
@@ -66,8 +76,18 @@ def _limit_body() -> None:
 
 
 def _configure_logging(app: Flask) -> None:
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # First among the request hooks: every request is timed and logged, refused ones included.
+    logs.configure(app)
+    metrics.init_app(app)
+
+
+def _register_operations(app: Flask) -> None:
+    """Check the metrics settings; remember what /readyz compares the database's schema with."""
+    try:
+        metrics.allowed_networks()
+    except ValueError as exc:
+        raise ConfigError(f"CONSOLE_METRICS_ALLOW must be addresses or networks separated by commas: {exc}") from None
+    app.extensions["schema_heads"] = schema_heads(MIGRATIONS)
 
 
 def _register_extensions(app: Flask) -> None:

@@ -31,9 +31,10 @@ from jobs.tasks import sweep_once
 def _create_app():
     # A local run with no database configured is a demo on the embedded SQLite file.
     try:
+        cli_config = {"STATEMENT_TIMEOUT_MS": 0}  # migrations and bulk work may run long
         if not os.environ.get("CONSOLE_MODE") and not os.environ.get("CONSOLE_DATABASE_URL"):
-            return create_app({"MODE": "demo"})
-        return create_app()
+            return create_app({"MODE": "demo", **cli_config})
+        return create_app(cli_config)
     except ConfigError as exc:  # one line that says what is missing, not a traceback
         raise click.ClickException(str(exc)) from None
 

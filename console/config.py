@@ -70,6 +70,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SCHEDULER_ENABLED": _flag("CONSOLE_SCHEDULER"),
         "SMTP_URL": os.environ.get("CONSOLE_SMTP_URL", ""),
         "TRUSTED_PROXIES": _count("CONSOLE_TRUSTED_PROXIES"),
+        # Web requests: a statement running longer is cancelled (PostgreSQL). The CLI sets 0
+        # (migrations and bulk seeding may take minutes).
+        "STATEMENT_TIMEOUT_MS": _number("CONSOLE_STATEMENT_TIMEOUT_MS", 15_000),
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # portal bodies; imports raise it per view
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -81,6 +84,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "TESTING": mode == "testing",
     }
     config.update(overrides)
+    _apply_statement_timeout(config)
     return config
 
 
@@ -101,3 +105,22 @@ def _count(name: str) -> int:
     if not raw.isdigit() or int(raw) > 10:
         raise ConfigError(f"{name} must be a number of proxy hops from 0 to 10, not {raw!r}")
     return int(raw)
+
+
+def _number(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
+def _apply_statement_timeout(config: dict) -> None:
+    timeout = config.get("STATEMENT_TIMEOUT_MS") or 0
+    if timeout and str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args["options"] = f"-c statement_timeout={int(timeout)}"
+        options["connect_args"] = connect_args
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -338,6 +339,16 @@ class JobRun(db.Model):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
+class Total(db.Model):
+    """A running total kept in the same transaction as what it counts (alert mails sent and
+    failed): monotonic counters for /metrics that cost one row read, whatever the tables hold."""
+
+    __tablename__ = "totals"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Lease(db.Model):
     """A named lease (single scheduler runner); expired leases may be taken over."""
 
@@ -349,7 +360,8 @@ class Lease(db.Model):
 
 
 __all__ = [
-    "Absence", "Alert",
+    "Absence",
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "BureauImport",
@@ -370,6 +382,7 @@ __all__ = [
     "Setting",
     "Shipment",
     "SlaLimitRow",
+    "Total",
     "User",
 ]
 

@@ -16,7 +16,7 @@ from console.safe_redirect import safe_next
 from console.services import accounts
 from tests.conftest import PASSWORD, Browser
 
-PUBLIC = {"auth.login", "health.healthz", "static"}
+PUBLIC = {"auth.login", "health.healthz", "health.readyz", "metrics", "static"}
 
 
 def concrete(rule) -> str:

@@ -21,6 +21,7 @@ from console.domain.roles import SUPERVISING_ROLES
 from console.domain.workflow import Action, State
 from console.extensions import db
 from console.models import Alert, Order, User
+from console.services import totals
 from console.services.actors import Actor
 from console.services.errors import Invalid
 from console.services.order_writes import move, set_next_alert_many
@@ -195,6 +196,8 @@ def _recipients(alert: Alert, supervisors: list[str]) -> list[str]:
 
 def _record_mail(sent: list[int], failed: list[int], now: datetime) -> None:
     with write_transaction():
+        totals.add(totals.MAILS_SENT, len(sent))
+        totals.add(totals.MAILS_FAILED, len(failed))
         if sent:
             db.session.execute(update(Alert).where(Alert.id.in_(sent))
                                .values(emailed_at=utcnow(), email_next_at=None))

@@ -1,0 +1,83 @@
+"""What operators watch (/metrics, /readyz): the state of the work, in a few small queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+from sqlalchemy import case, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from console.domain.calendar import utcnow
+from console.domain.workflow import QUEUE_STATES
+from console.extensions import db
+from console.models import BureauImport, Lease, Order
+from console.services import totals
+from console.services.jobruns import last_success, scheduler_health
+
+
+def snapshot(now: datetime | None = None) -> dict:
+    """Queue depth per queue and state, unclaimed, overdue, the oldest unclaimed order's age, the
+    last sweep, the lease, import rows applied and alert mails. Reads open orders only (``queue`` is
+    set while an order is open, so the GROUP BY walks the queue index, not the whole table)."""
+    now = now or utcnow()
+    grouped = db.session.execute(
+        select(Order.queue, Order.state, func.count(),
+               func.sum(case((Order.assignee_id.is_(None), 1), else_=0)),
+               func.sum(case((Order.due_at < now, 1), else_=0)),
+               func.min(case((Order.assignee_id.is_(None), Order.stage_entered_at))))
+        .where(Order.queue.is_not(None)).group_by(Order.queue, Order.state)).all()
+    per_queue = {q: {"unclaimed": 0, "overdue": 0, "oldest_unclaimed_age": 0.0} for q in QUEUE_STATES}
+    queues = []
+    for queue, state, count, unclaimed, overdue, oldest in grouped:
+        queues.append({"queue": queue, "state": state, "orders": count})
+        figures = per_queue.setdefault(queue, {"unclaimed": 0, "overdue": 0, "oldest_unclaimed_age": 0.0})
+        figures["unclaimed"] += int(unclaimed or 0)
+        figures["overdue"] += int(overdue or 0)
+        if oldest is not None:
+            figures["oldest_unclaimed_age"] = max(figures["oldest_unclaimed_age"], (now - oldest).total_seconds())
+    run = last_success()
+    lease = db.session.get(Lease, "scheduler")
+    counted = totals.all_totals()
+    return {
+        "queues": queues, "per_queue": per_queue,
+        "sweep": {"last_success": run.finished_at.timestamp() if run else 0.0,
+                  "duration": (run.finished_at - run.started_at).total_seconds() if run else 0.0},
+        "lease": {"holder": lease.holder if lease and lease.expires_at > now else "",
+                  "expires": lease.expires_at.timestamp() if lease else 0.0},
+        "import_rows_applied": db.session.scalar(select(func.coalesce(func.sum(BureauImport.applied), 0))) or 0,
+        "mails": {"sent": counted.get(totals.MAILS_SENT, 0), "failed": counted.get(totals.MAILS_FAILED, 0)},
+    }
+
+
+def schema_heads(migrations_directory: str) -> set[str]:
+    """The newest revision(s) the code's migrations define."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", migrations_directory)
+    return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def readiness(expected_heads: set[str]) -> dict:
+    """Database reachable, schema at the newest migration, sweep fresh: each with ok and detail."""
+    checks: dict[str, dict] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = {"ok": True}
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        checks["database"] = {"ok": False, "detail": type(exc).__name__}
+        checks["schema"] = {"ok": False, "detail": "database unreachable"}
+        checks["sweep"] = {"ok": False, "detail": "database unreachable"}
+        return checks
+    try:
+        current = set(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+    except SQLAlchemyError:
+        db.session.rollback()
+        current = set()
+    checks["schema"] = {"ok": current == expected_heads, "current": sorted(current), "expected": sorted(expected_heads)}
+    if not checks["schema"]["ok"]:
+        checks["schema"]["detail"] = "run `icp-console db upgrade`"
+    sweep = scheduler_health()
+    checks["sweep"] = {"ok": sweep["ok"], "state": sweep["state"], "last_success": sweep["last_success"]}
+    return checks
