@@ -6,9 +6,13 @@ that /healthz and quick refusals are answered even at twice the capacity, and ex
 503 at once instead of waiting minutes in a queue.
 """
 
+import glob
 import os
+import tempfile
 
-from console.overload import IN_FLIGHT_ENV
+# Nothing of the console is imported here: the master forks the workers, and prometheus-client
+# must see PROMETHEUS_MULTIPROC_DIR before its first import in any of them.
+IN_FLIGHT_ENV = "CONSOLE_MAX_IN_FLIGHT"  # console/overload.py reads it
 
 bind = os.environ.get("CONSOLE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("CONSOLE_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
@@ -31,12 +35,23 @@ backlog = int(os.environ.get("CONSOLE_BACKLOG", "256"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("CONSOLE_LOG_LEVEL", "info")
-# Metrics from every worker are collected in one folder (prometheus-client's multiprocess mode).
 proc_name = "icp-console"
+
+# Metrics from every worker are collected in one folder (prometheus-client's multiprocess mode),
+# emptied when gunicorn starts so that counters begin at zero with the new master.
+METRICS_DIR = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    os.path.join(tempfile.gettempdir(), "icp-console-metrics-" + bind.replace(":", "-").replace("/", "_")))
+
+
+def on_starting(server):
+    os.makedirs(METRICS_DIR, exist_ok=True)
+    for stale in glob.glob(os.path.join(METRICS_DIR, "*.db")):
+        os.remove(stale)
 
 
 def child_exit(server, worker):
-    """A worker that ends leaves its live gauges behind; drop them (prometheus multiprocess)."""
-    from console.metrics import worker_exited
+    """A worker that ends leaves its live gauges behind; drop them."""
+    from prometheus_client import multiprocess
 
-    worker_exited(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)
