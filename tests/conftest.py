@@ -97,6 +97,7 @@ def api(app, token):
 
         raw = client
 
+    Api.token = token
     return Api()
 
 

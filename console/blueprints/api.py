@@ -12,6 +12,7 @@ from console.domain.order_body import parse_moment
 from console.domain.text import CONTROL_MESSAGE, MAX_JSON_DEPTH, first_control_path
 from console.domain.workflow import Action
 from console.errors import error_response
+from console.openapi import document as openapi_document
 from console.services import orders as order_service
 from console.services.actors import Actor
 from console.services.errors import Invalid, ServiceError
@@ -58,6 +59,12 @@ def json_body() -> dict:
             raise Invalid("字段无效", fields={path: [message]})
         raise ServiceError(f"JSON 嵌套过深：{message}")
     return data
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """This API as an OpenAPI 3.1 document (no token needed to read it)."""
+    return jsonify(openapi_document())
 
 
 @bp.post("/orders")

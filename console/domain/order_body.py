@@ -95,7 +95,7 @@ def _parse_order_no(value, expected: str | None) -> str | _Problem:
 
 
 def _parse_kind(value) -> str | _Problem:
-    if value not in {k.value for k in Kind}:
+    if not isinstance(value, str) or value not in {k.value for k in Kind}:
         return _Problem("必须是 new_access 或 continue_access")
     return value
 

@@ -1,0 +1,170 @@
+"""The portal API as an OpenAPI 3.1 document, built from the same tables the parser uses.
+
+Served at ``/api/v1/openapi.json``. The order body's schema comes from
+``console.domain.order_fields`` (one table for the parser, the model mapping and this document),
+so a field added to the contract is documented by adding it there. Tests validate real responses
+against this document and fuzz the API with bodies generated from it.
+"""
+
+from __future__ import annotations
+
+from console.domain.order_body import MAX_DOMAINS, MAX_MATERIALS, ORDER_NO_RE
+from console.domain.order_fields import ORIGINAL_FILING_KEYS, SCALAR_FIELDS, Kind
+from console.domain.text import MAX_INT
+from console.domain.workflow import State
+
+ERROR_STATUSES = {
+    "400": "请求格式不正确（不是 JSON、嵌套过深）",
+    "401": "缺少或无效的 API 令牌",
+    "404": "订单不存在，或订单号格式无效",
+    "409": "冲突：同一订单号内容不同，或当前状态不允许此操作",
+    "413": "请求体过大",
+    "422": "字段无效（fields 给出每个字段的原因）",
+}
+
+
+def _scalar_schema(field) -> dict:
+    if field.kind == "bool":
+        return {"type": "boolean", "description": field.label}
+    schema: dict = {"type": "string", "maxLength": field.max_length, "description": field.label}
+    if field.choices:
+        schema["enum"] = list(field.choices)
+    return schema
+
+
+def order_body_schema() -> dict:
+    """The order body (DESIGN.md, "Order body"), nested as the portal sends it."""
+    root: dict = {"type": "object", "properties": {}, "required": ["order_no", "kind", "submitted_at"]}
+    for field in SCALAR_FIELDS:
+        node = root
+        *parents, leaf = field.path.split(".")
+        for part in parents:
+            node = node["properties"].setdefault(part, {"type": "object", "properties": {}, "required": []})
+        node["properties"][leaf] = _scalar_schema(field)
+        if field.required:
+            node["required"].append(leaf)
+    root["properties"].update({
+        "order_no": {"type": "string", "pattern": ORDER_NO_RE.pattern, "description": "订单号"},
+        "kind": {"type": "string", "enum": [k.value for k in Kind], "description": "备案类型"},
+        "submitted_at": {"type": "string", "format": "date-time",
+                         "description": "提交时间，ISO-8601，带时区，2000–2099 年"},
+        "materials": {"type": "array", "maxItems": MAX_MATERIALS, "items": {
+            "type": "object", "required": ["kind", "filename", "sha256", "size"],
+            "properties": {"kind": {"type": "string", "minLength": 1, "maxLength": 200},
+                           "filename": {"type": "string", "minLength": 1, "maxLength": 200},
+                           "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                           "size": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
+                           "url": {"type": "string", "maxLength": 500}}}},
+        "original_filing": {"type": "object", "properties": {
+            key: ({"type": "array", "items": {"type": "string"}} if key == "domains"
+                  else {"type": "string", "maxLength": 200}) for key in ORIGINAL_FILING_KEYS}},
+    })
+    root["properties"]["website"]["properties"]["domains"] = {
+        "type": "array", "minItems": 1, "maxItems": MAX_DOMAINS,
+        "items": {"type": "string", "minLength": 1, "maxLength": 253}, "description": "网站域名"}
+    root["properties"]["website"]["required"].append("domains")
+    for section in ("subject", "website", "principal"):
+        root["required"].append(section)
+    return root
+
+
+PROGRESS = {
+    "type": "object",
+    "required": ["order_no", "kind", "province", "state", "state_label", "version", "submitted_at",
+                 "stage_entered_at", "due_at", "due_estimated", "history", "result", "findings"],
+    "properties": {
+        "order_no": {"type": "string"},
+        "kind": {"type": "string", "enum": [k.value for k in Kind]},
+        "province": {"type": "string"},
+        "state": {"type": "string", "enum": [s.value for s in State]},
+        "state_label": {"type": "string"},
+        "version": {"type": "integer", "minimum": 1},
+        "submitted_at": {"type": "string", "format": "date-time"},
+        "stage_entered_at": {"type": "string", "format": "date-time"},
+        "due_at": {"type": ["string", "null"], "format": "date-time"},
+        "due_estimated": {"type": "boolean"},
+        "history": {"type": "array", "items": {
+            "type": "object", "required": ["at", "action", "from", "to", "reasons", "note"],
+            "properties": {"at": {"type": "string", "format": "date-time"}, "action": {"type": "string"},
+                           "from": {"type": ["string", "null"]}, "to": {"type": "string"},
+                           "reasons": {"type": "array", "items": {"type": "string"}}, "note": {"type": "string"}}}},
+        "result": {"type": ["object", "null"], "required": ["outcome"], "properties": {
+            "outcome": {"type": "string"}, "filing_number": {"type": ["string", "null"]},
+            "reasons": {"type": "array", "items": {"type": "string"}}, "note": {"type": "string"}}},
+        "findings": {"type": "array", "items": {
+            "type": "object", "required": ["check", "severity", "field", "message"],
+            "properties": {"check": {"type": "string"}, "severity": {"enum": ["error", "warning"]},
+                           "field": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+}
+ERROR = {
+    "type": "object", "required": ["error", "message", "fields"],
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                   "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}},
+}
+
+
+def _responses(ok: dict[str, str], errors: tuple[str, ...]) -> dict:
+    out = {status: {"description": text, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Progress"}}}} for status, text in ok.items()}
+    for status in errors:
+        out[status] = {"description": ERROR_STATUSES[status], "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"}}}}
+    return out
+
+
+def _order_no_parameter() -> dict:
+    return {"name": "order_no", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _body(schema_ref: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
+
+
+def document() -> dict:
+    """The whole OpenAPI 3.1 document."""
+    order_ops = {
+        "/orders/{order_no}/abandon": ("放弃备案（初审通过前、管局驳回后）", "abandonOrder"),
+        "/orders/{order_no}/revoke": ("撤销备案（初审通过前、管局驳回后）", "revokeOrder"),
+    }
+    paths: dict = {
+        "/orders": {"post": {
+            "operationId": "submitOrder", "summary": "提交订单：进入初审；同一订单号幂等",
+            "requestBody": _body("#/components/schemas/OrderBody"),
+            "responses": _responses({"201": "已创建", "200": "同一内容重复提交，返回原订单"},
+                                    ("400", "401", "409", "413", "422"))}},
+        "/orders/{order_no}": {"get": {
+            "operationId": "getOrder", "summary": "进度：状态、截止时间、历史、结果、当前检查结果",
+            "parameters": [_order_no_parameter()],
+            "responses": _responses({"200": "订单进度"}, ("401", "404"))}},
+        "/orders/{order_no}/resubmit": {"post": {
+            "operationId": "resubmitOrder", "summary": "退回或管局驳回后重新提交",
+            "parameters": [_order_no_parameter()], "requestBody": _body("#/components/schemas/OrderBody"),
+            "responses": _responses({"200": "已重新进入初审"}, ("400", "401", "404", "409", "413", "422"))}},
+        "/orders/{order_no}/sms-verified": {"post": {
+            "operationId": "smsVerified", "summary": "短信核验已完成",
+            "parameters": [_order_no_parameter()], "requestBody": _body("#/components/schemas/SmsVerified"),
+            "responses": _responses({"200": "已提交管局审核"}, ("400", "401", "404", "409", "413", "422"))}},
+    }
+    for path, (summary, operation) in order_ops.items():
+        paths[path] = {"post": {"operationId": operation, "summary": summary, "parameters": [_order_no_parameter()],
+                                "responses": _responses({"200": "已终止"}, ("401", "404", "409"))}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "备案审核台 · 申请端 API", "version": "1",
+                 "description": "Bearer 令牌（管理员在「用户与令牌」页创建）。错误一律为 Error 对象。"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "webhooks": {},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "OrderBody": order_body_schema(),
+                "SmsVerified": {"type": "object", "required": ["verified_at"], "properties": {
+                    "verified_at": {"type": "string", "format": "date-time"}}},
+                "Progress": PROGRESS,
+                "Error": ERROR,
+            },
+        },
+    }
