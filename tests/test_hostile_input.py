@@ -201,3 +201,66 @@ def test_nul_in_a_token_name_is_refused(app, users):
 
 def test_the_hostile_cases_are_json_serialisable():
     json.dumps(list(API_BODIES))  # ids readable in test reports
+
+
+#: POST endpoints that take no input but the CSRF token: only their path can be hostile.
+NO_INPUT = {"admin.activate", "admin.deactivate", "admin.revoke_api_token", "admin.sign_out_everywhere",
+            "imports.apply", "orders.claim", "orders.presence", "queues.claim_next", "queues.claim",
+            "queues.unclaim", "settings.calendar_delete", "supervisor.delete_absence"}
+#: Signing in and out are tested on their own (a NUL user name above; logging out ends the session).
+NOT_WALKED = {"auth.login", "auth.logout"}
+#: Every field name the console's forms use, each given a hostile value.
+HOSTILE_FORM = {name: NUL for name in (
+    "text", "note", "number", "reasons", "override_reason", "courier", "tracking_no", "received_on", "verified_at",
+    "fail-reason", "reject-reason", "filing_number", "reason", "item_0", "note_0", "website__name",
+    "website__domains", "edit_note", "username", "display_name", "role", "email", "password", "name", "ids", "stage",
+    "limit", "unit", "day", "kind", "year", "schedule", "code", "label", "active", "session_idle_minutes",
+    "sms_required_from", "bureau_limit_days", "mailing_address", "mailing_items", "user_id", "starts_on",
+    "ends_on", "to", "queue", "order", "snapshot", "back")} | {"version": HUGE, "fail-version": HUGE,
+                                                                  "reject-version": HUGE, "scope": "all"}
+HOSTILE_PATH = {"order_no": "x%00y", "id": str(2**31), "queue": "x%00", "section": "x%00", "province": "x%00",
+                "day": "2026-13-45"}
+
+
+def _rules(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "POST" in rule.methods and not rule.endpoint.startswith("api.") and rule.endpoint not in NOT_WALKED:
+            yield rule
+
+
+def _path(rule, values: dict[str, str]) -> str:
+    import re
+
+    def value(match) -> str:
+        converter, name = match.group(1), match.group(2)
+        return values.get(converter) or values.get(name, "x")
+
+    return re.sub(r"<(?:([a-z_]+):)?([a-z_]+)>", value, rule.rule)
+
+
+def test_every_html_post_with_hostile_values_is_refused_and_changes_nothing(app, users, claimed):
+    """Each POST route twice: hostile path parameters, then real ones with every field hostile.
+    Each answer is a 4xx, or a redirect to a page that says what was wrong; no row changes."""
+    dave = Browser(app, "dave")  # an admin may do everything, so refusals are about input, not rights
+    real = {"order_no": claimed, "id": "1", "queue": "initial-review", "section": "website", "province": "北京",
+            "day": "2026-12-01"}
+    walked = 0
+    for rule in _rules(app):
+        before = database_state(app)
+        if rule.arguments:
+            response = dave.post(_path(rule, HOSTILE_PATH), {})
+            assert 400 <= response.status_code < 500, (rule.rule, "hostile path", response.status_code)
+            assert database_state(app) == before, (rule.rule, "hostile path")
+        if rule.endpoint in NO_INPUT:
+            continue
+        response = dave.post(_path(rule, real), HOSTILE_FORM)
+        if response.status_code == 302:
+            page = dave.get(response.headers["Location"]).get_data(as_text=True)
+            assert 'class="flash error"' in page, (rule.rule, "redirected without saying what was wrong")
+        else:
+            assert 400 <= response.status_code < 500, (rule.rule, response.status_code)
+            assert 'role="alert"' in response.get_data(as_text=True) or 'class="errors"' in \
+                response.get_data(as_text=True), (rule.rule, "no message")
+        assert database_state(app) == before, (rule.rule, "hostile form")
+        walked += 1
+    assert walked >= 25

@@ -11,7 +11,7 @@ from console.auth import can, requires
 from console.domain.calendar import SHANGHAI
 from console.domain.reasons import REASON_FOR_CHECK
 from console.domain.workflow import Action
-from console.forms import add_errors
+from console.forms import add_errors, field_errors
 from console.forms.auth import EmptyForm
 from console.forms.corrections import SECTIONS, correction_form, field_rows, values_of
 from console.forms.orders import ApproveForm, RejectForm, VersionedForm
@@ -92,6 +92,14 @@ def workspace(order_no: str):
     return page(load_workspace(order_no))
 
 
+def invalid_banner(form, errors: dict[str, list[str]] | None = None) -> dict:
+    """What was wrong with a submitted form, said once at the top of the workspace (the fields say
+    it again beside themselves where the form is shown)."""
+    messages = [m for ms in (errors if errors is not None else field_errors(form)).values() for m in ms]
+    messages += list(form.form_errors)
+    return {"kind": "invalid", "message": "提交的内容有误：" + "；".join(dict.fromkeys(messages) or ["请检查后重试"])}
+
+
 def done(order_no: str, message: str):
     """After a change: back to the workspace with a confirmation."""
     return go(url_for("orders.workspace", order_no=order_no), message)
@@ -110,7 +118,7 @@ def approve(order_no: str):
     ws = load_workspace(order_no)
     form = ApproveForm(open_errors=len(ws.errors))
     if not form.validate_on_submit():
-        return page(ws, 422, approve=form)
+        return page(ws, 422, approve=form, banner=invalid_banner(form))
     reason = (form.override_reason.data or "").strip()
     note = f"忽略 {len(ws.errors)} 个错误：{reason}" if ws.errors else reason
     try:
@@ -128,7 +136,7 @@ def reject(order_no: str):
     ws = load_workspace(order_no)
     form = RejectForm(catalogue=ws.reasons)
     if not form.validate_on_submit():
-        return page(ws, 422, reject=form)
+        return page(ws, 422, reject=form, banner=invalid_banner(form))
     try:
         order_service.decide(order_no, Action.REJECT, me(), expected_version=form.version.data,
                              reasons=form.reasons.data, note=form.note.data.strip())
@@ -253,7 +261,7 @@ def _at_version(order_no: str, change, message: str):
     """A button that carries only the version seen: run ``change(version)``; the workspace again."""
     form = VersionedForm()
     if not form.validate_on_submit():
-        abort(400)
+        return page(load_workspace(order_no), 422, banner=invalid_banner(form))
     try:
         change(form.version.data)
     except Conflict as exc:

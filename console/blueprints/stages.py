@@ -7,7 +7,7 @@ from datetime import UTC
 from flask import Blueprint
 
 from console.auth import requires
-from console.blueprints.orders import conflict, done, me, page
+from console.blueprints.orders import conflict, done, invalid_banner, me, page
 from console.domain.calendar import SHANGHAI
 from console.domain.workflow import State
 from console.forms import add_errors, field_errors
@@ -33,7 +33,7 @@ def _run(order_no: str, form, action, message: str, name: str):
             return conflict(order_no, exc)
         else:
             return done(order_no, message)
-    return page(load_workspace(order_no), 422, stage_forms={name: form})
+    return page(load_workspace(order_no), 422, stage_forms={name: form}, banner=invalid_banner(form))
 
 
 @bp.post("/<order_no:order_no>/shipment")
@@ -72,7 +72,7 @@ def mail_check(order_no: str):
     else:
         errors = field_errors(form)
     values = {name: field.data or "" for name, field in form._fields.items() if name.startswith(("item_", "note_"))}
-    return page(ws, 422, check_errors=errors, check_values=values)
+    return page(ws, 422, check_errors=errors, check_values=values, banner=invalid_banner(form, errors))
 
 
 @bp.post("/<order_no:order_no>/sms/resend")
