@@ -90,3 +90,24 @@ def test_log_lines_are_json_with_the_request_id_user_route_and_order(app, users)
     assert line["level"] == "INFO" and line["logger"] == "console.access" and "time" in line
     assert line["route"] == "orders.workspace" and line["order_no"] == no and line["user"] == "alice"
     assert line["status"] == 200 and line["method"] == "GET" and line["duration_ms"] >= 0
+
+
+def test_a_slow_statement_in_a_web_request_is_cancelled_on_postgresql(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("statement_timeout is PostgreSQL's")
+    from sqlalchemy.exc import OperationalError
+
+    from console import create_app
+
+    web = create_app({"MODE": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "t",
+                      "STATEMENT_TIMEOUT_MS": 200})
+    cli = create_app({"MODE": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "t",
+                      "STATEMENT_TIMEOUT_MS": 0})
+    with web.app_context():
+        with pytest.raises(OperationalError, match="statement timeout"):
+            db.session.execute(text("SELECT pg_sleep(2)"))
+        db.session.rollback()
+        db.engine.dispose()
+    with cli.app_context():  # migrations and bulk work have no limit
+        db.session.execute(text("SELECT pg_sleep(0.3)"))
+        db.engine.dispose()
