@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from console import database, errors, logs, metrics, security, templating
+from console import assets, database, errors, logs, metrics, security, templating
 from console.blueprints import (
     admin,
     alerts,
@@ -23,7 +23,7 @@ from console.blueprints import (
 )
 from console.config import ConfigError, load_config
 from console.converters import CONVERTERS
-from console.extensions import csrf, db, htmx, login_manager, migrate
+from console.extensions import compress, csrf, db, htmx, login_manager, migrate
 from console.overload import Shedder, limit_from_environment
 from console.services.monitoring import schema_heads
 
@@ -97,6 +97,8 @@ def _register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
+    compress.init_app(app)
+    assets.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -79,7 +79,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": mode == "production",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "WTF_I18N_ENABLED": False,  # WTForms' own Chinese messages (console.forms.Form), no Babel
+        "WTF_I18N_ENABLED": False,
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript", "text/javascript",
+                               "application/json", "text/csv", "image/svg+xml", "text/plain"],  # WTForms' own Chinese messages (console.forms.Form), no Babel
         "WTF_CSRF_SSL_STRICT": mode == "production",
         "TESTING": mode == "testing",
     }
