@@ -98,4 +98,42 @@
 
   // Rows are re-rendered after a claim or a filter change: paint the cursor again.
   document.addEventListener("htmx:afterSettle", paintCursor);
+
+  // A row action (claim, give back) never loses to a filter refresh. Typing a search and then
+  // clicking 领取 blurs the search box, which refreshes the list; an answer computed before the
+  // claim would replace the claimed row with a stale one. So a list answer requested before the
+  // latest row action is not swapped in; the list is asked for again once the row actions are
+  // done (then it is computed after them).
+  let counter = 0;
+  let lastRowAction = 0;
+  let rowActions = 0;
+  let refreshWanted = false;
+
+  function isRowAction(elt) {
+    return !!(elt && elt.matches && elt.matches("button[hx-post]") && elt.closest("#results tbody"));
+  }
+
+  function refreshList() {
+    const filters = document.getElementById("queue-filters");
+    refreshWanted = false;
+    if (filters) htmx.trigger(filters, "submit");
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const elt = event.detail.elt;
+    if (elt && elt.id === "queue-filters") event.detail.xhr.consoleSeq = ++counter;
+    else if (isRowAction(elt)) { lastRowAction = ++counter; rowActions += 1; }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const config = event.detail.requestConfig;  // detail.elt is the swap target here
+    const elt = config && config.elt;
+    if (!(elt && elt.id === "queue-filters") || (event.detail.xhr.consoleSeq || 0) > lastRowAction) return;
+    event.detail.shouldSwap = false;
+    if (rowActions === 0) refreshList(); else refreshWanted = true;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!isRowAction(event.detail.elt)) return;
+    rowActions = Math.max(0, rowActions - 1);
+    if (rowActions === 0 && refreshWanted) refreshList();
+  });
 })();

@@ -1,0 +1,50 @@
+"""A claim never loses to a filter refresh (real Chromium). Typing a search and then clicking 领取
+blurs the search box, which refreshes the list; the server answers that refresh before the claim
+commits, and the answer arrives after the claim's. It must not put the unclaimed row back."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from console.services import orders
+from console.services.actors import Actor
+from tests.browser import sign_in
+from tests.conftest import PASSWORD
+from tests.factories import order_body
+
+pytestmark = pytest.mark.browser
+
+
+def test_typing_a_search_and_claiming_at_once_keeps_the_claim_visible(app, users, live, chromium):
+    with app.app_context():
+        wanted = orders.submit(order_body(), Actor.portal("t"))[0].order_no
+        orders.submit(order_body(), Actor.portal("t"))
+    page = sign_in(chromium, live, "alice", PASSWORD)
+    seen, held, released = [], [], []
+
+    def route_filters(route) -> None:
+        seen.append(route.request.url)
+        if len(seen) == 1 or released:
+            route.continue_()  # the search while typing, and anything after the claim: as usual
+        else:
+            held.append(route)  # the refresh started by the blur: held until the claim is done
+
+    page.route("**/queues/initial-review?*", route_filters)
+    page.fill("#q", wanted)
+    expect(page.locator("tr[data-order-no]")).to_have_count(1)  # the search has been answered
+    stale = page.request.get(seen[0], headers={"HX-Request": "true"}).text()  # the list before the claim
+    assert "button" in stale and 'class="btn small claim"' in stale
+    page.click(f"tr[data-order-no='{wanted}'] button.claim")
+    row = page.locator(f"tr[data-order-no='{wanted}']")
+    expect(row.locator("button", has_text="放回")).to_be_visible()
+    assert held, "clicking did not refresh the list (the race this test is about did not happen)"
+    released.append(True)
+    for route in held:  # the answer computed before the claim arrives now
+        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=stale)
+    page.wait_for_timeout(1000)  # the list is asked for again after the claim, and settles
+    expect(row.locator("button", has_text="放回")).to_be_visible()
+    expect(row.locator("button.claim")).to_have_count(0)
+    with app.app_context():
+        assert orders.get_order(wanted).assignee_id == users["alice"]
+    assert not page.js_errors, page.js_errors
