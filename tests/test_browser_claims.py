@@ -48,3 +48,32 @@ def test_typing_a_search_and_claiming_at_once_keeps_the_claim_visible(app, users
     with app.app_context():
         assert orders.get_order(wanted).assignee_id == users["alice"]
     assert not page.js_errors, page.js_errors
+
+
+def test_a_stale_rejection_keeps_the_note_says_what_changed_and_goes_through_on_the_next_click(
+        app, users, live, chromium):
+    from console.services import workbench
+    from tests.conftest import actor
+
+    with app.app_context():
+        no = orders.submit(order_body(), Actor.portal("t"))[0].order_no
+        orders.claim(no, actor(app, users["alice"]))
+    page = sign_in(chromium, live, "alice", PASSWORD)
+    page.goto(f"{live.url}/orders/{no}")
+    page.check("#reject-form input[name=reasons][value=other]")
+    page.fill("#reject-form textarea[name=note]", "请补充主办单位证件住所的说明，并重新上传营业执照。")
+    with app.app_context():  # meanwhile a supervisor corrects the website's name after a call
+        version = orders.get_order(no).version
+        workbench.correct(no, {"website.name": "云栈官网"}, actor(app, users["carol"]), expected_version=version)
+    page.click("#reject-btn")
+    banner = page.locator("#conflict-banner")
+    expect(banner).to_contain_text("此订单已被他人修改")
+    expect(banner).to_contain_text("修改信息")  # what changed, from the history
+    assert banner.inner_text().count("已被他人修改") == 1  # said once
+    note = page.locator("#reject-form textarea[name=note]")
+    expect(note).to_have_value("请补充主办单位证件住所的说明，并重新上传营业执照。")
+    page.click("#reject-btn")  # one click applies it to the order as it is now
+    expect(page.locator("#order-state")).to_have_attribute("data-state", "returned")
+    with app.app_context():
+        assert orders.get_order(no).state == "returned"
+    assert not page.js_errors, page.js_errors

@@ -106,9 +106,24 @@ def done(order_no: str, message: str):
 
 
 def conflict(order_no: str, exc: Conflict, **forms):
-    """The workspace again, with the conflict said at the top (409)."""
-    banner = {"kind": "stale" if exc.context.get("stale") else "conflict", "message": exc.message}
-    return page(load_workspace(order_no), 409, banner=banner, **forms)
+    """The workspace again, with the conflict said once at the top (409). For a stale version the
+    banner lists what changed since the page was loaded, and the submitted forms keep what was
+    typed but carry the current version: submitting again applies it to the order as it is now."""
+    ws = load_workspace(order_no)
+    if not exc.context.get("stale"):
+        return page(ws, 409, banner={"kind": "conflict", "message": exc.message}, **forms)
+    return page(ws, 409, banner=stale_banner(ws, list(forms.values())), **forms)
+
+
+def stale_banner(ws, forms: list) -> dict:
+    """What changed since the version the forms were filled at; the forms move to the current one."""
+    seen = next((f.version.data for f in forms if f is not None and "version" in f), None)
+    changes = ws.events[:max(0, ws.order.version - seen)] if isinstance(seen, int) else []
+    for form in forms:
+        if form is not None and "version" in form:
+            form.version.data = ws.order.version
+            form.version.raw_data = [str(ws.order.version)]
+    return {"kind": "stale", "message": "您打开此页面后，此订单已被他人修改", "changes": changes}
 
 
 @bp.post("/<order_no:order_no>/approve")
@@ -165,9 +180,9 @@ def edit(order_no: str, section: str):
         return _section(ws, section, form, 422)
     except Conflict as exc:
         if wants_fragment():
+            current = load_workspace(order_no)
             return partial("orders/_workspace.html", status=409, retarget="#workspace-root", reswap="innerHTML",
-                           **_context(load_workspace(order_no), banner={"kind": "stale", "message": exc.message},
-                                      editing=section, edit_form=form))
+                           **_context(current, banner=stale_banner(current, [form]), editing=section, edit_form=form))
         return conflict(order_no, exc)
     if wants_fragment():
         return partial("orders/_workspace.html", retarget="#workspace-root", reswap="innerHTML",
