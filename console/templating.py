@@ -9,6 +9,7 @@ from flask_wtf.csrf import generate_csrf
 
 from console.auth import can
 from console.domain.calendar import to_local
+from console.domain.checks import check_label
 from console.domain.mailing import COURIERS, ITEM_STATUSES
 from console.domain.order_fields import CERTIFICATE_TYPES, ID_TYPES, SUBJECT_TYPES, Kind, label_for
 from console.domain.roles import Role, role_label
@@ -83,6 +84,7 @@ def init_app(app: Flask) -> None:
         event_label=lambda a: EVENT_LABELS.get(a, a),
         choice_label=lambda kind, value: CHOICE_LABELS[kind].get(value, value),
         field_label=label_for,
+        check_label=check_label,
         couriers=COURIERS,
         now_utc=lambda: datetime.now(UTC),
         item_statuses=ITEM_STATUSES,

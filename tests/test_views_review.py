@@ -267,3 +267,23 @@ def test_user_text_is_escaped(app, users):
     no = submit(app, **{"subject.name": "<script>alert(1)</script>有限公司"})
     html = Browser(app, "alice").get(f"/orders/{no}").get_data(as_text=True)
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+
+
+def test_findings_are_named_in_chinese_in_the_workspace(app, users):
+    from console.domain.checks import CHECK_LABELS
+
+    with app.app_context():
+        no = orders.submit(order_body(**{"subject.mailing_address.detail": "文三路"}), Actor.portal("t"))[0].order_no
+    html = Browser(app, "carol").get(f"/orders/{no}").get_data(as_text=True)
+    assert 'data-check="house_number"' in html  # the code stays for scripts and tests
+    assert f">{CHECK_LABELS['house_number']}</span>" in html and ">house_number</span>" not in html
+
+
+def test_every_check_code_has_a_chinese_label():
+    import inspect
+    import re
+
+    from console.domain import checks
+
+    codes = set(re.findall(r'@check\("([a-z_]+)"\)', inspect.getsource(checks)))
+    assert codes and codes <= set(checks.CHECK_LABELS)

@@ -125,6 +125,28 @@ def registrable_part(ascii_form: str) -> str:
     return ".".join(labels[-keep:])
 
 
+#: What reviewers read for each check (the codes stay in the API and in data attributes).
+CHECK_LABELS: dict[str, str] = {
+    "same_province": "住所与通讯地址同省",
+    "house_number": "门牌号",
+    "contacts": "联系方式",
+    "sms_mobile": "短信核验手机",
+    "consistency": "与原备案一致",
+    "filing_number": "备案号",
+    "identity_number": "证件号码",
+    "domain": "域名",
+    "prechecks": "产品验证与核验",
+    "filing_type": "备案类型",
+    "subject_conflict": "主体在办订单",
+    "website_name": "网站名称",
+    "repeated_phone": "号码重复使用",
+}
+
+
+def check_label(code: str) -> str:
+    return CHECK_LABELS.get(code, code)
+
+
 def _f(code: str, severity: str, path: str, message: str) -> Finding:
     return Finding(code, severity, path, message)
 
