@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, or_, select, tuple_
 from console.domain.calendar import to_local, utcnow
 from console.domain.sla import BUREAU_EARLIEST_WORKING_DAYS
 from console.domain.text import MAX_INT
-from console.domain.workflow import QUEUE_OF, QUEUE_STATES, WORKED_STATES, State
+from console.domain.workflow import QUEUE_STATES, State
 from console.extensions import db
 from console.models import Order, OrderDomain, User
 
@@ -116,24 +116,22 @@ def count_matching(queue: str, filters: QueueFilter, viewer_id: int) -> int:
 
 
 def nav_counts(viewer_id: int, *, now: datetime | None = None) -> dict[str, dict[str, int]]:
-    """Per queue: my orders, unassigned, overdue. One grouped query over open orders."""
+    """Per queue: my orders, unassigned, overdue. One grouped index-only scan over open orders."""
     now = now or utcnow()
     rows = db.session.execute(
         select(
-            Order.state,
+            Order.queue,
             func.sum(case((Order.assignee_id == viewer_id, 1), else_=0)),
             func.sum(case((Order.assignee_id.is_(None), 1), else_=0)),
             func.sum(case((Order.due_at < now, 1), else_=0)),
         )
-        .where(Order.state.in_([s.value for s in WORKED_STATES]))
-        .group_by(Order.state)
+        .where(Order.queue.is_not(None))
+        .group_by(Order.queue)
     ).all()
     counts = {q: {"mine": 0, "unassigned": 0, "overdue": 0} for q in QUEUE_STATES}
-    for state, mine, unassigned, overdue in rows:
-        bucket = counts[QUEUE_OF[state]]
-        bucket["mine"] += int(mine or 0)
-        bucket["unassigned"] += int(unassigned or 0)
-        bucket["overdue"] += int(overdue or 0)
+    for queue, mine, unassigned, overdue in rows:
+        if queue in counts:
+            counts[queue] = {"mine": int(mine or 0), "unassigned": int(unassigned or 0), "overdue": int(overdue or 0)}
     return counts
 
 

@@ -61,7 +61,7 @@ def board(*, now: datetime | None = None) -> tuple[list[Row], Row, Row]:
                func.sum(case((Order.due_at < now, 1), else_=0)),
                func.sum(case((and_(Order.due_soon_at <= now, Order.due_at >= now), 1), else_=0)),
                func.min(Order.stage_entered_at))
-        .where(Order.state.in_([s.value for s in WORKED_STATES]))
+        .where(Order.queue.is_not(None))  # open orders: an index-only scan (ix_orders_open_work)
         .group_by(Order.assignee_id, Order.state)
     ).all()
     for assignee, state, count, overdue, soon, oldest in grouped:
