@@ -77,3 +77,48 @@ def test_a_stale_rejection_keeps_the_note_says_what_changed_and_goes_through_on_
     with app.app_context():
         assert orders.get_order(no).state == "returned"
     assert not page.js_errors, page.js_errors
+
+
+def _claimed_workspace(app, users, live, chromium):
+    from tests.conftest import actor
+
+    with app.app_context():
+        no = orders.submit(order_body(), Actor.portal("t"))[0].order_no
+        orders.claim(no, actor(app, users["alice"]))
+    page = sign_in(chromium, live, "alice", PASSWORD)
+    page.goto(f"{live.url}/orders/{no}")
+    return page, no
+
+
+def test_a_note_lost_on_the_network_is_said_and_sent_again_with_retry(app, users, live, chromium):
+    from console.services import workbench
+
+    page, no = _claimed_workspace(app, users, live, chromium)
+    page.route("**/notes", lambda route: route.abort("connectionreset"))
+    page.fill("#notes textarea[name=text]", "申请人来电：营业执照已重新上传")
+    page.click("#notes button[type=submit]")
+    banner = page.locator("#request-error")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("网络连接中断")
+    expect(page.locator("#notes textarea[name=text]")).to_have_value("申请人来电：营业执照已重新上传")
+    page.unroute("**/notes")
+    page.click("#request-retry")
+    expect(banner).to_be_hidden()
+    expect(page.locator("#notes")).to_contain_text("营业执照已重新上传")
+    with app.app_context():
+        assert [n.text for n in workbench.notes(orders.get_order(no))] == ["申请人来电：营业执照已重新上传"]
+
+
+def test_a_refused_csrf_token_shows_a_banner_and_leaves_the_panel_in_place(app, users, live, chromium):
+    page, _no = _claimed_workspace(app, users, live, chromium)
+    page.evaluate("""() => {  // the session's token is replaced everywhere, as after a server restart
+        document.body.setAttribute('hx-headers', JSON.stringify({'X-CSRFToken': 'forged'}));
+        document.querySelectorAll('input[name=csrf_token]').forEach((input) => { input.value = 'forged'; });
+    }""")
+    page.fill("#notes textarea[name=text]", "这条备注不会被保存")
+    page.click("#notes button[type=submit]")
+    banner = page.locator("#request-error")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("安全校验失败")
+    expect(page.locator("#notes textarea[name=text]")).to_have_value("这条备注不会被保存")  # the panel stayed
+    expect(page.locator("#notes form")).to_have_count(1)

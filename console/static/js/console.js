@@ -99,6 +99,53 @@
   // Rows are re-rendered after a claim or a filter change: paint the cursor again.
   document.addEventListener("htmx:afterSettle", paintCursor);
 
+  // A request that failed (network, server error, refused CSRF token…) is said at the top of the
+  // viewport with 重试, instead of an error page replacing a panel; what was typed stays.
+  let failed = null;
+
+  function showFailure(message, detail) {
+    const box = document.getElementById("request-error");
+    if (!box) return;
+    failed = detail;
+    box.querySelector(".message").textContent = message;
+    box.hidden = false;
+  }
+
+  function messageOf(xhr) {
+    const holder = document.createElement("div");
+    holder.innerHTML = (xhr && xhr.responseText) || "";
+    const text = (holder.querySelector("[role=alert]") || holder).textContent.replace(/\s+/g, " ").trim();
+    return text && text.length < 200 ? text : "操作没有完成（服务器返回 " + (xhr ? xhr.status : "错误") + "）。";
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    showFailure(messageOf(event.detail.xhr), event.detail);
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    showFailure("网络连接中断，请求没有送达：内容仍在页面上，恢复后点「重试」。", event.detail);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful && failed && failed.elt === event.detail.elt) {
+      document.getElementById("request-error").hidden = true;
+      failed = null;
+    }
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.id === "request-dismiss") {
+      document.getElementById("request-error").hidden = true;
+      failed = null;
+    } else if (event.target.id === "request-retry" && failed) {
+      const config = failed.requestConfig || {};
+      const source = failed.elt;
+      document.getElementById("request-error").hidden = true;
+      if (source && document.body.contains(source) && config.verb && config.path) {
+        htmx.ajax(config.verb.toUpperCase(), config.path, { source: source });
+      } else {
+        window.location.reload();
+      }
+    }
+  });
+
   // A row action (claim, give back) never loses to a filter refresh. Typing a search and then
   // clicking 领取 blurs the search box, which refreshes the list; an answer computed before the
   // claim would replace the claimed row with a stale one. So a list answer requested before the
