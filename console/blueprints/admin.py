@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, url_for
+from flask import Blueprint, abort, session, url_for
 from flask_login import current_user
 
 from console.auth import requires
@@ -32,8 +32,8 @@ def _home(message: str | None = None, category: str = "success", anchor: str | N
 @bp.get("/users")
 @requires("manage_users")
 def users():
-    """Users and tokens."""
-    return _page()
+    """Users and tokens (a token just created is shown here once)."""
+    return _page(new_token=session.pop("new_api_token", None))
 
 
 @bp.post("/users")
@@ -119,12 +119,13 @@ def sign_out_everywhere(user_id: int):
 @bp.post("/tokens")
 @requires("manage_users")
 def create_api_token():
-    """Create an API token; it is shown once on the page that answers."""
+    """Create an API token, then show it once on the page redirected to (a reload makes no other)."""
     form = TokenForm()
     if not form.validate_on_submit():
         return _page(422, token_form=form)
     _, plain = create_token(form.name.data, actor_id=current_user.id)
-    return _page(201, new_token=plain)
+    session["new_api_token"] = plain  # popped by the next page view
+    return _home("令牌已创建", anchor="tokens")
 
 
 @bp.post("/tokens/<id:token_id>/revoke")
