@@ -41,6 +41,23 @@ def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_local(moment).strftime(fmt)
 
 
+WEEKDAYS = "一二三四五六日"
+
+
+def deadline(moment: datetime | None) -> str:
+    """A deadline as reviewers read it: "11-30（周一）24:00 前". Deadlines fall at the end of a working
+    day, which in local time is the next day's 00:00; that reads as the wrong day, so it is shown
+    as 24:00 of the day it ends."""
+    if moment is None:
+        return "—"
+    local_moment = (moment.replace(tzinfo=None) + _CST) if moment.utcoffset() == timedelta(0) else \
+        to_local(moment).replace(tzinfo=None)
+    if local_moment.hour == 0 and local_moment.minute == 0:
+        day = local_moment.date() - timedelta(days=1)
+        return f"{day:%m-%d}（周{WEEKDAYS[day.weekday()]}）24:00 前"
+    return f"{local_moment:%m-%d}（周{WEEKDAYS[local_moment.weekday()]}）{local_moment:%H:%M} 前"
+
+
 def time_left(due_at: datetime | None, entered_at: datetime | None = None, now: datetime | None = None) -> dict:
     """Text and tone for the remaining time: ok, soon (last 20 %), overdue."""
     if due_at is None:
@@ -70,6 +87,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True  # less whitespace in every page and fragment
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["local"] = local
+    app.jinja_env.filters["deadline"] = deadline
     app.jinja_env.globals.update(
         time_left=time_left,
         can=can,

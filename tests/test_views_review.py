@@ -287,3 +287,25 @@ def test_every_check_code_has_a_chinese_label():
 
     codes = set(re.findall(r'@check\("([a-z_]+)"\)', inspect.getsource(checks)))
     assert codes and codes <= set(checks.CHECK_LABELS)
+
+
+@pytest.mark.parametrize(("local_due", "shown"), [
+    ("2026-12-01T00:00:00+08:00", "11-30（周一）24:00 前"),  # the end of Monday, not "12-01 00:00"
+    ("2026-12-01T17:30:00+08:00", "12-01（周二）17:30 前"),
+    ("2026-11-30T16:00:00+00:00", "11-30（周一）24:00 前"),  # the same moment in UTC
+])
+def test_deadlines_read_as_the_day_they_end(local_due, shown):
+    from console.templating import deadline
+
+    assert deadline(datetime.fromisoformat(local_due)) == shown
+
+
+def test_the_workspace_shows_the_deadline_as_the_day_it_ends(app, users):
+    with app.app_context():
+        no = orders.submit(order_body(submitted_at="2026-11-27T09:30:00+08:00"), Actor.portal("t"),
+                           now=datetime(2026, 11, 27, 2, 0, tzinfo=UTC))[0].order_no
+        due = orders.get_order(no).due_at
+    from console.templating import deadline
+
+    html = Browser(app, "carol").get(f"/orders/{no}").get_data(as_text=True)
+    assert f"截止 {deadline(due)}" in html and "24:00 前" in deadline(due)
