@@ -142,6 +142,7 @@ def demo(host: str, port: int, count: int) -> None:
     if os.environ.get("CONSOLE_MODE") == "production":
         raise click.ClickException("demo refuses CONSOLE_MODE=production: it would write demo users (an admin "
                                    "among them) into the production database.")
+    os.environ.setdefault("CONSOLE_LOG_FORMAT", "text")  # a terminal, not a log collector
     app = create_app({"MODE": "demo"})
     with app.app_context():
         click.echo(f"数据库：{app.config['SQLALCHEMY_DATABASE_URI']}")

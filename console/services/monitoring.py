@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
@@ -52,7 +53,9 @@ def snapshot(now: datetime | None = None) -> dict:
 
 
 def schema_heads(migrations_directory: str) -> set[str]:
-    """The newest revision(s) the code's migrations define."""
+    """The newest revision(s) the code's migrations define (empty when they are not installed)."""
+    if not Path(migrations_directory, "env.py").exists():
+        return set()
     config = AlembicConfig()
     config.set_main_option("script_location", migrations_directory)
     return set(ScriptDirectory.from_config(config).get_heads())
@@ -75,8 +78,11 @@ def readiness(expected_heads: set[str]) -> dict:
     except SQLAlchemyError:
         db.session.rollback()
         current = set()
-    checks["schema"] = {"ok": current == expected_heads, "current": sorted(current), "expected": sorted(expected_heads)}
-    if not checks["schema"]["ok"]:
+    checks["schema"] = {"ok": bool(expected_heads) and current == expected_heads, "current": sorted(current),
+                        "expected": sorted(expected_heads)}
+    if not expected_heads:
+        checks["schema"]["detail"] = "the migrations folder is not installed beside the code"
+    elif not checks["schema"]["ok"]:
         checks["schema"]["detail"] = "run `icp-console db upgrade`"
     sweep = scheduler_health()
     checks["sweep"] = {"ok": sweep["ok"], "state": sweep["state"], "last_success": sweep["last_success"]}
