@@ -122,3 +122,36 @@ def test_a_refused_csrf_token_shows_a_banner_and_leaves_the_panel_in_place(app, 
     expect(banner).to_contain_text("安全校验失败")
     expect(page.locator("#notes textarea[name=text]")).to_have_value("这条备注不会被保存")  # the panel stayed
     expect(page.locator("#notes form")).to_have_count(1)
+
+
+def test_releasing_all_of_a_persons_orders_asks_first_with_the_count(app, users, live, chromium):
+    from tests.conftest import actor
+
+    with app.app_context():
+        mine = [orders.submit(order_body(), Actor.portal("t"))[0].order_no for _ in range(3)]
+        for no in mine:
+            orders.claim(no, actor(app, users["alice"]))
+    page = sign_in(chromium, live, "carol", PASSWORD)
+    page.goto(f"{live.url}/supervisor")
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    button = page.locator(f"form[action$='/supervisor/release/{users['alice']}'] button")
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    button.click()
+    page.wait_for_timeout(500)
+    assert asked and "3 单" in asked[0] and "审核员甲" in asked[0]
+    with app.app_context():
+        assert all(orders.get_order(no).assignee_id == users["alice"] for no in mine)  # nothing moved
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    button.click()
+    expect(page.locator(".flash.success")).to_contain_text("已转出 3 单")
+    with app.app_context():
+        assert all(orders.get_order(no).assignee_id is None for no in mine)
+    assert not page.js_errors, page.js_errors

@@ -44,7 +44,8 @@ def _page(status: int = 200, errors: dict[str, list[str]] | None = None, provinc
                    years=rule_admin.calendar_years(to_local(utcnow()).year), overrides=rule_admin.recent_overrides(),
                    provinces=PROVINCE_NAMES, editing=province if province in rules.provinces else None,
                    reasons=catalogue(include_retired=True), active_reasons=catalogue(), scalars=all_settings(),
-                   scalar_specs=DEFAULTS, ordered_states=list(State), errors=errors or {})
+                   scalar_specs=DEFAULTS, ordered_states=list(State), errors=errors or {},
+                   open_timed=rule_admin.open_timed_count())
 
 
 @bp.get("")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from console.database import write_transaction
 from console.domain.calendar import package_has_year, utcnow
@@ -182,3 +182,9 @@ def calendar_years(around: int) -> list[dict]:
 def recent_overrides(limit: int = 200) -> list[CalendarOverride]:
     """Dates adjusted by supervisors, latest first."""
     return list(db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day.desc()).limit(limit)))
+
+
+def open_timed_count() -> int:
+    """Open orders whose deadlines a calendar or rule change recomputes (the open-work index)."""
+    return db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.queue.is_not(None), Order.state.in_([s.value for s in TIMED_STATES]))) or 0

@@ -82,6 +82,17 @@
     return true;
   }
 
+  // Actions that move many orders or cut someone off ask first, naming how many (data-confirm on
+  // the button that submits). A refusal sends nothing.
+  document.addEventListener("submit", function (event) {
+    const button = event.submitter;
+    const question = (button && button.dataset.confirm) || event.target.dataset.confirm;
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
   // Long form posts (bulk moves) show that they are working and cannot be sent twice.
   document.addEventListener("submit", function (event) {
     const form = event.target;
