@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,7 +11,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from console.extensions import db
-from console.responses import is_htmx, respond, unauthorised
+from console.responses import current_url, is_htmx, respond, unauthorised
+from console.safe_redirect import safe_next
 from console.services.audit import audit
 from console.services.errors import ServiceError
 
@@ -60,7 +62,11 @@ def title_code(status: int) -> str:
 def respond_unauthorized():
     if wants_json():
         return error_response(401)
-    login = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    if is_htmx():  # a fragment or a poll: after signing in, back to the page it was made from
+        page = urlsplit(current_url())
+        back = safe_next(page.path + (f"?{page.query}" if page.query else ""), "") or None
+    login = url_for("auth.login", next=back)
     if is_htmx():
         title, message = MESSAGES[401]
         return unauthorised(render_template("errors/_error.html", error_status=401, title=title, message=message),

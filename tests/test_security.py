@@ -352,3 +352,16 @@ def test_trusted_proxies_decide_which_address_is_audited(database_url, users, mo
                                   .order_by(AuditEntry.id.desc()))
         assert entry.address == seen
         db.engine.dispose()
+
+
+def test_a_poll_after_the_session_ended_sends_the_page_to_sign_in_and_back(app, users):
+    from urllib.parse import parse_qs, urlsplit
+
+    client = app.test_client()  # not signed in: as after an idle timeout
+    response = client.get("/alerts/badge", headers={
+        "HX-Request": "true", "HX-Current-URL": "http://localhost/orders/JR1?tab=calls", "X-Console-Poll": "1"})
+    assert response.status_code == 401
+    target = urlsplit(response.headers["HX-Redirect"])
+    assert target.path == "/login" and parse_qs(target.query)["next"] == ["/orders/JR1?tab=calls"]
+    hostile = client.get("/alerts/badge", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example//x"})
+    assert "evil" not in hostile.headers["HX-Redirect"]
