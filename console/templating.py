@@ -15,6 +15,7 @@ from console.domain.order_fields import CERTIFICATE_TYPES, ID_TYPES, SUBJECT_TYP
 from console.domain.roles import Role, role_label
 from console.domain.sla import DUE_SOON_FRACTION
 from console.domain.workflow import ACTION_LABELS, Action, State
+from console.services.settings import get_setting
 
 #: Event actions that are not workflow transitions.
 EVENT_LABELS = {
@@ -103,6 +104,7 @@ def init_app(app: Flask) -> None:
         choice_label=lambda kind, value: CHOICE_LABELS[kind].get(value, value),
         field_label=label_for,
         check_label=check_label,
+        idle_seconds=lambda: get_setting("session_idle_minutes") * 60,
         couriers=COURIERS,
         now_utc=lambda: datetime.now(UTC),
         item_statuses=ITEM_STATUSES,

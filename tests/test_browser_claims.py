@@ -4,6 +4,8 @@ commits, and the answer arrives after the claim's. It must not put the unclaimed
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -43,6 +45,7 @@ def test_typing_a_search_and_claiming_at_once_keeps_the_claim_visible(app, users
     for route in held:  # the answer computed before the claim arrives now
         route.fulfill(status=200, content_type="text/html; charset=utf-8", body=stale)
     page.wait_for_timeout(1000)  # the list is asked for again after the claim, and settles
+    assert len(seen) == 3, seen  # typing, the blur's refresh (held, not swapped), the refresh after the claim
     expect(row.locator("button", has_text="放回")).to_be_visible()
     expect(row.locator("button.claim")).to_have_count(0)
     with app.app_context():
@@ -155,3 +158,38 @@ def test_releasing_all_of_a_persons_orders_asks_first_with_the_count(app, users,
     with app.app_context():
         assert all(orders.get_order(no).assignee_id is None for no in mine)
     assert not page.js_errors, page.js_errors
+
+
+def test_text_typed_before_the_session_ended_is_back_after_signing_in_again(app, users, live, chromium):
+    from console.services import accounts
+
+    page, no = _claimed_workspace(app, users, live, chromium)
+    page.fill("#notes textarea[name=text]", "申请人说明天上午补传身份证反面")
+    with app.app_context():  # the session ends (here: signed out everywhere by an admin)
+        accounts.sign_out_everywhere(users["alice"], actor_id=users["dave"])
+    page.evaluate("htmx.trigger(document.body, 'alertsChanged')")  # the next poll meets it
+    page.wait_for_url(re.compile(r"/login\?next=/orders/"))
+    page.fill("#username", "alice")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/orders/{no}")  # back to the same page
+    expect(page.locator("#notes textarea[name=text]")).to_have_value("申请人说明天上午补传身份证反面")
+    page.click("#notes button[type=submit]")
+    expect(page.locator("#notes")).to_contain_text("补传身份证反面")
+    page.reload()
+    expect(page.locator("#notes textarea[name=text]")).to_have_value("")  # sent: the draft is gone
+
+
+def test_before_the_idle_timeout_a_dialog_offers_to_stay_signed_in(app, users, live, chromium):
+    page, no = _claimed_workspace(app, users, live, chromium)
+    page.clock.install()
+    page.goto(f"{live.url}/orders/{no}")
+    keepalives: list[str] = []
+    page.on("request", lambda request: keepalives.append(request.url) if "/session/keepalive" in request.url else None)
+    page.clock.fast_forward("29:00")  # the default idle timeout is 30 minutes
+    dialog = page.locator("#idle-warning")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("即将因长时间未操作退出登录")
+    page.click("#idle-keep")
+    expect(dialog).to_be_hidden()
+    assert keepalives

@@ -57,6 +57,14 @@ def login():
     return respond("auth/login.html", "auth/_login_form.html", status=status, form=form, message=message)
 
 
+@bp.post("/session/keepalive")
+def keepalive():
+    """保持登录: a request that is not a poll, so the session's idle clock starts again (204)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return "", 204
+
+
 @bp.post("/logout")
 def logout():
     """Sign out: ends this and every other session of the user."""

@@ -157,6 +157,97 @@
     }
   });
 
+  // Sessions that keep work. Unsent text of any form is kept in this tab (sessionStorage) while it is
+  // typed and put back into the empty field when the page comes again (after signing in anew,
+  // say); a form that was sent successfully forgets its drafts. Before the idle timeout a dialog
+  // offers 保持登录.
+  const DRAFT = "console-draft:";
+
+  function draftable(field) {
+    const form = field && field.form;
+    return !!form && (form.getAttribute("method") || "").toLowerCase() === "post" && field.name &&
+      field.name !== "csrf_token" && (field.tagName === "TEXTAREA" || (field.tagName === "INPUT" && field.type === "text"));
+  }
+
+  function draftKey(field) {
+    return DRAFT + location.pathname + "|" + (field.form.id || field.form.getAttribute("action")) + "|" + field.name;
+  }
+
+  function formKeys(form) {
+    return Array.from(form.elements).filter(draftable).map(draftKey);
+  }
+
+  function restoreDrafts(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("form textarea, form input[type=text]").forEach((field) => {
+      if (!draftable(field) || field.value) return;
+      const saved = sessionStorage.getItem(draftKey(field));
+      if (saved) { field.value = saved; field.classList.add("restored"); }
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    if (!draftable(event.target)) return;
+    if (event.target.value) sessionStorage.setItem(draftKey(event.target), event.target.value);
+    else sessionStorage.removeItem(draftKey(event.target));
+  });
+  document.addEventListener("submit", function (event) {
+    // A full-page submit: forgotten once the next page confirms success (a .flash.success).
+    if (!event.defaultPrevented && !event.target.hasAttribute("hx-post")) {
+      sessionStorage.setItem(DRAFT + "pending", JSON.stringify(formKeys(event.target)));
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // Before the swap: the form may be replaced by it, and events on a removed form reach no one.
+    const config = event.detail.requestConfig;
+    const source = config && config.elt;
+    const form = source && source.closest ? source.closest("form") : null;
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (form && status >= 200 && status < 300) formKeys(form).forEach((key) => sessionStorage.removeItem(key));
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    const pending = JSON.parse(sessionStorage.getItem(DRAFT + "pending") || "[]");
+    sessionStorage.removeItem(DRAFT + "pending");
+    if (document.querySelector(".flash.success")) pending.forEach((key) => sessionStorage.removeItem(key));
+    restoreDrafts(document);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) { restoreDrafts(event.target); });
+
+  const idleSeconds = Number(document.body.dataset.idleSeconds || 0);
+  let lastActive = Date.now();
+  let warned = false;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const headers = (event.detail.requestConfig && event.detail.requestConfig.headers) || {};
+    if (headers["X-Console-Poll"] !== "1") { lastActive = Date.now(); warned = false; }
+  });
+  if (idleSeconds) {
+    setInterval(function () {
+      const left = idleSeconds - (Date.now() - lastActive) / 1000;
+      const dialog = document.getElementById("idle-warning");
+      if (!dialog || warned || left > 120) return;
+      warned = true;
+      if (left <= 0) {
+        document.getElementById("idle-title").textContent = "登录已失效";
+        document.getElementById("idle-text").textContent = "因长时间未操作，登录已失效。未提交的内容已保存在此浏览器中，重新登录后会回到此页并恢复。";
+        document.getElementById("idle-keep").textContent = "重新登录";
+      }
+      if (!dialog.open) dialog.showModal();
+    }, 5000);
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.id !== "idle-keep") return;
+    const dialog = document.getElementById("idle-warning");
+    if (event.target.textContent === "重新登录") {
+      window.location.href = document.body.dataset.login + "?next=" + encodeURIComponent(location.pathname + location.search);
+      return;
+    }
+    htmx.ajax("POST", document.body.dataset.keepalive, { source: document.body, swap: "none" }).then(function () {
+      lastActive = Date.now();
+      warned = false;
+      dialog.close();
+    });
+  });
+
   // A row action (claim, give back) never loses to a filter refresh. Typing a search and then
   // clicking 领取 blurs the search box, which refreshes the list; an answer computed before the
   // claim would replace the claimed row with a stale one. So a list answer requested before the
@@ -180,7 +271,16 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     const elt = event.detail.elt;
     if (elt && elt.id === "queue-filters") event.detail.xhr.consoleSeq = ++counter;
-    else if (isRowAction(elt)) { lastRowAction = ++counter; rowActions += 1; }
+    else if (isRowAction(elt)) {
+      lastRowAction = ++counter;
+      rowActions += 1;
+      // The row (and its button) is replaced by the answer, so htmx's afterRequest on the button
+      // reaches no listener; the request's own end does, after htmx has swapped the row.
+      event.detail.xhr.addEventListener("loadend", function () {
+        rowActions = Math.max(0, rowActions - 1);
+        if (rowActions === 0 && refreshWanted) refreshList();
+      });
+    }
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     const config = event.detail.requestConfig;  // detail.elt is the swap target here
@@ -188,10 +288,5 @@
     if (!(elt && elt.id === "queue-filters") || (event.detail.xhr.consoleSeq || 0) > lastRowAction) return;
     event.detail.shouldSwap = false;
     if (rowActions === 0) refreshList(); else refreshWanted = true;
-  });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    if (!isRowAction(event.detail.elt)) return;
-    rowActions = Math.max(0, rowActions - 1);
-    if (rowActions === 0 && refreshWanted) refreshList();
   });
 })();
