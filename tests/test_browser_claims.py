@@ -193,3 +193,22 @@ def test_before_the_idle_timeout_a_dialog_offers_to_stay_signed_in(app, users, l
     page.click("#idle-keep")
     expect(dialog).to_be_hidden()
     assert keepalives
+
+
+def test_claim_next_honours_the_queue_filters(app, users, live, chromium):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    with app.app_context():  # the Jiangsu order is more urgent, but 浙江 is the filter
+        urgent = orders.submit(order_body(province="江苏", submitted_at=now - timedelta(days=2)),
+                               Actor.portal("t"))[0].order_no
+        wanted = orders.submit(order_body(province="浙江", submitted_at=now - timedelta(hours=1)),
+                               Actor.portal("t"))[0].order_no
+    page = sign_in(chromium, live, "alice", PASSWORD)
+    page.select_option("select[name=province]", "浙江")
+    page.wait_for_url("**province=**")
+    page.click("#claim-next")
+    page.wait_for_url(f"**/orders/{wanted}")
+    with app.app_context():
+        assert orders.get_order(wanted).assignee_id == users["alice"]
+        assert orders.get_order(urgent).assignee_id is None

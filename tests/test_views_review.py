@@ -309,3 +309,17 @@ def test_the_workspace_shows_the_deadline_as_the_day_it_ends(app, users):
 
     html = Browser(app, "carol").get(f"/orders/{no}").get_data(as_text=True)
     assert f"截止 {deadline(due)}" in html and "24:00 前" in deadline(due)
+
+
+def test_claim_next_without_javascript_keeps_the_filters_and_says_when_none_is_free(app, users):
+    from datetime import timedelta
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        orders.submit(order_body(province="江苏", submitted_at=now - timedelta(days=2)), Actor.portal("t"))
+    alice = Browser(app, "alice")
+    response = alice.post("/queues/initial-review/claim-next", {"province": "浙江"})
+    assert response.status_code == 302 and "empty=1" in response.headers["Location"]
+    assert "province=" in response.headers["Location"]  # back to the same filtered queue
+    with app.app_context():
+        assert db.session.scalar(select(Order.assignee_id)) is None  # the Jiangsu order stays free

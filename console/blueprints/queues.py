@@ -85,14 +85,15 @@ def counts():
 @bp.post("/<queue>/claim-next")
 @requires("work_orders")
 def claim_next(queue: str):
-    """Take the most urgent unassigned order of the queue and open it."""
+    """Take the most urgent unassigned order of the queue, under its current filters, and open it."""
     if queue not in QUEUES:
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    order = order_service.claim_next(queue, Actor.for_user(current_user))
+    form = QueueFilterForm(queue, staff_choices(), meta={"csrf": False})  # the filters travel with the button
+    order = order_service.claim_next(queue, Actor.for_user(current_user), filters=form.to_filter())
     if order is None:
-        target = url_for(f"queues.{queue.replace('-', '_')}", empty="1")
+        target = url_for(f"queues.{queue.replace('-', '_')}", empty="1", **form.query_args())
     else:
         target = url_for("orders.workspace", order_no=order.order_no)
     return go(target)

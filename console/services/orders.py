@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from console.services.order_writes import (
     stage_values,
     try_bump,
 )
+from console.services.queues import QueueFilter, filtered
 from console.services.rules import load_rules
 
 __all__ = ["claim", "claim_next", "decide", "get_order", "resubmit", "sms_verified", "submit", "terminate",
@@ -207,15 +209,18 @@ def unclaim(order_no: str, actor: Actor, *, expected_version: int | None = None,
     return order
 
 
-def claim_next(queue: str, actor: Actor, *, now: datetime | None = None) -> Order | None:
-    """Take the most urgent unassigned order of a queue, or None when the pool is empty."""
+def claim_next(queue: str, actor: Actor, *, filters: QueueFilter | None = None,
+               now: datetime | None = None) -> Order | None:
+    """Take the most urgent unassigned order of a queue under the queue's filters (province, kind,
+    state, search, overdue), or None when no such order is free."""
     now = now or utcnow()
     _require_staff(actor)
+    wanted = replace(filters or QueueFilter(), assignee="none")
     for _ in range(5):  # another reviewer may take the candidate first; try the next one
         with write_transaction():
             pick = (
                 select(Order)
-                .where(Order.queue == queue, Order.assignee_id.is_(None))
+                .where(*filtered(queue, wanted, actor.user_id or 0, now=now))
                 .order_by(Order.due_at.asc().nulls_last(), Order.id)
                 .limit(1)
             )
