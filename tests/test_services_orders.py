@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from console.models import Order, OrderEvent
 from console.services import orders
 from console.services.actors import Actor
 from console.services.errors import Conflict, Forbidden
-from tests.conftest import actor
+from tests.conftest import Browser, actor
 from tests.factories import order_body
 
 PORTAL = Actor.portal("test")
@@ -162,3 +163,41 @@ def test_leaving_a_queue_releases_the_assignee(app, users):
         version = orders.claim(no, alice).version
         order = orders.decide(no, Action.APPROVE, alice, expected_version=version)
         assert order.state == "sms_verification" and order.assignee_id is None
+
+
+def _rejected_by(app, users, who: str) -> str:
+    with app.app_context():
+        no = orders.submit(order_body(), Actor.portal("t"))[0].order_no
+        orders.claim(no, actor(app, users[who]))
+        orders.decide(no, Action.REJECT, actor(app, users[who]), expected_version=orders.get_order(no).version,
+                      reasons=["other"], note="请补充材料")
+    return no
+
+
+def _resubmitted(app, no: str) -> tuple[str, int | None, int]:
+    with app.app_context():
+        order = orders.resubmit(no, order_body(no, submitted_at=datetime.now(UTC)), Actor.portal("t"))
+        return order.state, order.assignee_id, order.submission_round
+
+
+def test_a_resubmission_goes_back_to_the_reviewer_who_returned_it(app, users):
+    no = _rejected_by(app, users, "alice")
+    assert _resubmitted(app, no) == ("initial_review", users["alice"], 2)
+    page = Browser(app, "alice").get("/queues/initial-review?assignee=me").get_data(as_text=True)
+    assert no in page and "重新提交" in page
+
+
+@pytest.mark.parametrize("away", ["absent", "deactivated"])
+def test_a_resubmission_goes_to_the_pool_when_the_reviewer_is_away(app, users, away):
+    from datetime import date
+
+    from console.services import accounts, supervision
+
+    no = _rejected_by(app, users, "alice")
+    with app.app_context():
+        if away == "absent":
+            today = date.today()
+            supervision.add_absence(users["alice"], today, today, "休假", actor(app, users["carol"]))
+        else:
+            accounts.set_active(users["alice"], False, actor_id=users["dave"])
+    assert _resubmitted(app, no)[1] is None

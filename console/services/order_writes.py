@@ -189,11 +189,11 @@ def move(order: Order, action: Action, actor: Actor, *, now: datetime, expected_
     target = planned(order, action, route_for(order, rules, mailing_required=values.get("mailing_required")))
     from_state = order.state
     new = stage_values(order.province, target, entered_at or now, rules)
-    new.update(values)
     if queue_of(from_state) != queue_of(target.value):
         new.update(assignee_id=None, claimed_at=None)
     if target in TERMINAL_STATES:
         new["closed_at"] = now
+    new.update(values)  # the caller's explicit values win (a resubmission given back to its reviewer)
     bump(order, now, expected_version=order.version, where=[Order.state == from_state], **new)
     record(order, actor, action.value, at=now, from_state=from_state, to_state=target.value,
            reasons=reasons, note=note, changes=changes)

@@ -32,6 +32,7 @@ from console.services.order_writes import (
 )
 from console.services.queues import QueueFilter, filtered
 from console.services.rules import load_rules
+from console.services.supervision import absent_user_ids
 
 __all__ = ["claim", "claim_next", "decide", "get_order", "resubmit", "sms_verified", "submit", "terminate",
            "unclaim"]
@@ -111,10 +112,28 @@ def resubmit(order_no: str, raw, actor: Actor, *, now: datetime | None = None) -
         order.submission_hash = fingerprint
         order.submission_round += 1
         submitted_at = datetime.fromisoformat(body["submitted_at"])
+        reviewer = _returning_reviewer(order, now)
         move(order, Action.RESUBMIT, actor, now=now, changes=changes, entered_at=_entered(submitted_at, now),
-             rules=rules)
+             rules=rules, note=f"第 {order.submission_round} 次提交，回到原审核人 {reviewer.display_name}" if reviewer
+             else f"第 {order.submission_round} 次提交",
+             values={"assignee_id": reviewer.id, "claimed_at": now} if reviewer else None)
         refresh_findings(order, rules)
     return order
+
+
+def _returning_reviewer(order: Order, now: datetime) -> User | None:
+    """Who took the last 初审 decision on the order, while they are active and not absent today:
+    a resubmission goes back to them (they know the order), else to the pool."""
+    actor_id = db.session.scalar(
+        select(OrderEvent.actor_id).where(OrderEvent.order_id == order.id, OrderEvent.actor_id.is_not(None),
+                                          OrderEvent.action.in_([Action.REJECT.value, Action.APPROVE.value]))
+        .order_by(OrderEvent.id.desc()).limit(1))
+    reviewer = db.session.get(User, actor_id) if actor_id is not None else None
+    if reviewer is None or not reviewer.active or not is_role(reviewer.role):
+        return None
+    if reviewer.id in absent_user_ids(to_local(now).date()):
+        return None
+    return reviewer
 
 
 def terminate(order_no: str, action: Action, actor: Actor, *, now: datetime | None = None) -> Order:

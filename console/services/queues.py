@@ -21,6 +21,7 @@ ROW_COLUMNS = (
     Order.order_no, Order.kind, Order.state, Order.province, Order.subject_name, Order.main_domain,
     Order.submitted_at, Order.stage_entered_at, Order.due_at, Order.due_estimated, Order.assignee_id,
     Order.error_count, Order.warning_count, Order.mail_round, Order.courier, Order.tracking_no,
+    Order.submission_round,
 )
 
 
