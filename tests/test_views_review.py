@@ -323,3 +323,13 @@ def test_claim_next_without_javascript_keeps_the_filters_and_says_when_none_is_f
     assert "province=" in response.headers["Location"]  # back to the same filtered queue
     with app.app_context():
         assert db.session.scalar(select(Order.assignee_id)) is None  # the Jiangsu order stays free
+
+
+def test_the_workspace_links_back_to_the_queue_with_its_filters(app, users):
+    with app.app_context():
+        no = orders.submit(order_body(province="浙江"), Actor.portal("t"))[0].order_no
+    alice = Browser(app, "alice")
+    alice.get("/queues/initial-review?province=浙江&overdue=1")
+    html = alice.get(f"/orders/{no}").get_data(as_text=True)
+    href = re.search(r'href="([^"]+)" id="back-to-queue"', html).group(1).replace("&amp;", "&")
+    assert href.startswith("/queues/initial-review?") and "province=%E6%B5%99%E6%B1%9F" in href and "overdue=1" in href

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, request, session, url_for
 from flask_login import current_user
 
 from console.auth import can, requires
@@ -18,6 +18,7 @@ from console.forms.orders import ApproveForm, RejectForm, VersionedForm
 from console.forms.stages import BureauApproveForm, ReasonForm, ReceiveForm, ShipmentForm, SmsVerifiedForm
 from console.forms.workspace import CallForm, NoteForm
 from console.responses import go, partial, respond, wants_fragment
+from console.safe_redirect import safe_next
 from console.services import orders as order_service
 from console.services import workbench
 from console.services.actors import Actor
@@ -72,7 +73,8 @@ def _context(ws, *, banner: dict | None = None, editing: str | None = None, edit
     if editing and edit_form is None:
         edit_form = correction_form(editing, order_body=order_to_body(ws.order))
         edit_form.version.data = ws.order.version
-    return dict(ws=ws, order=ws.order, approve_form=approve, reject_form=reject, banner=banner, calls=calls,
+    return dict(back_to_queue=safe_next(session.get("last_queue"), url_for("queues.initial_review")),
+                ws=ws, order=ws.order, approve_form=approve, reject_form=reject, banner=banner, calls=calls,
                 call_status=workbench.call_status(calls), notes=workbench.notes(ws.order), editing=editing,
                 edit_form=edit_form, edit_fields=field_rows(editing, edit_form) if editing else [],
                 viewers=workbench.other_viewers(ws.order, current_user.id), changed=False,

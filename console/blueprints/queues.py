@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, request, session, url_for
 from flask_login import current_user
 
 from console.auth import can, requires
@@ -51,6 +51,8 @@ def show_queue(queue: str):
                    snapshot=f"{utcnow().timestamp():.6f}", staff=people, u=row_urls())
     if wants_fragment() and request.args.get("after"):
         return partial("queues/_rows.html", **context)  # "load more": rows only
+    # The workspace links back to the queue as last seen, filters included.
+    session["last_queue"] = url_for(f"queues.{queue.replace('-', '_')}", **form.query_args())
     return respond("queues/page.html", "queues/_results.html", **context)
 
 
