@@ -206,7 +206,7 @@ def test_the_hostile_cases_are_json_serialisable():
 #: POST endpoints that take no input but the CSRF token: only their path can be hostile.
 NO_INPUT = {"admin.activate", "admin.deactivate", "admin.revoke_api_token", "admin.sign_out_everywhere",
             "imports.apply", "orders.claim", "orders.presence", "queues.claim_next", "queues.claim",
-            "queues.unclaim", "settings.calendar_delete", "supervisor.delete_absence"}
+            "queues.unclaim", "settings.calendar_delete", "supervisor.delete_absence", "auth.keepalive"}
 #: Signing in and out are tested on their own (a NUL user name above; logging out ends the session).
 NOT_WALKED = {"auth.login", "auth.logout"}
 #: Every field name the console's forms use, each given a hostile value.
