@@ -333,3 +333,14 @@ def test_the_workspace_links_back_to_the_queue_with_its_filters(app, users):
     html = alice.get(f"/orders/{no}").get_data(as_text=True)
     href = re.search(r'href="([^"]+)" id="back-to-queue"', html).group(1).replace("&amp;", "&")
     assert href.startswith("/queues/initial-review?") and "province=%E6%B5%99%E6%B1%9F" in href and "overdue=1" in href
+
+
+def test_someone_elses_order_offers_no_note_or_recheck_form_and_says_why(app, users):
+    with app.app_context():
+        no = orders.submit(order_body(), Actor.portal("t"))[0].order_no
+        orders.claim(no, actor(app, users["bob"]))
+    alice_sees = Browser(app, "alice").get(f"/orders/{no}").get_data(as_text=True)
+    assert 'id="notes-locked"' in alice_sees and f"/orders/{no}/notes" not in alice_sees
+    assert f"/orders/{no}/recheck" not in alice_sees
+    bob_sees = Browser(app, "bob").get(f"/orders/{no}").get_data(as_text=True)
+    assert f"/orders/{no}/notes" in bob_sees and f"/orders/{no}/recheck" in bob_sees
