@@ -1,0 +1,56 @@
+"""axe-core (axe-playwright-python, offline) in real Chromium: no serious or critical accessibility
+violation on the console's pages, signed out and as an admin (who sees every control)."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from console.domain.workflow import Action
+from console.services import orders, postreview
+from console.services.actors import Actor
+from tests.browser import sign_in
+from tests.conftest import PASSWORD, actor
+from tests.factories import order_body
+from tests.test_postreview import BOSS, mailing, v
+
+pytestmark = pytest.mark.browser
+SERIOUS = {"serious", "critical"}
+
+
+def _serious(page) -> list[tuple[str, str, list]]:
+    results = Axe().run(page)
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:5]])
+            for v in results.response["violations"] if v["impact"] in SERIOUS]
+
+
+def test_the_sign_in_page_and_an_error_page_have_no_serious_violation(app, live, chromium):
+    page = chromium.new_page(locale="zh-CN")
+    page.goto(f"{live.url}/login")
+    assert _serious(page) == []
+    page.goto(f"{live.url}/no-such-page")
+    assert _serious(page) == []
+
+
+def test_every_page_of_the_console_has_no_serious_violation(app, users, live, chromium):
+    with app.app_context():
+        first = orders.submit(order_body(), Actor.portal("t"))[0].order_no
+        orders.claim(first, actor(app, users["dave"]))
+    mailing(app)
+    with app.app_context():
+        posted = orders.submit(order_body(province="海南"), Actor.portal("t"))[0].order_no
+        orders.decide(posted, Action.APPROVE, BOSS, expected_version=v(app, posted))
+        bureau = orders.submit(order_body(submitted_at="2018-09-09T10:00:00+08:00"), Actor.portal("t"))[0].order_no
+        orders.decide(bureau, Action.APPROVE, BOSS, expected_version=v(app, bureau))
+        postreview.record_shipment(posted, "sf", "SF1234567890123", BOSS, expected_version=v(app, posted))
+    page = sign_in(chromium, live, "dave", PASSWORD)
+    found = {}
+    for path in ["/queues/initial-review", "/queues/mailing", "/queues/bureau", f"/orders/{first}",
+                 f"/orders/{posted}", f"/orders/{bureau}", "/alerts", "/supervisor", "/settings",
+                 "/settings?province=北京", "/bureau/imports", "/admin/users"]:
+        page.goto(live.url + path)
+        page.wait_for_load_state("networkidle")
+        problems = _serious(page)
+        if problems:
+            found[path] = problems
+    assert found == {}
