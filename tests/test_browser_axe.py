@@ -54,3 +54,26 @@ def test_every_page_of_the_console_has_no_serious_violation(app, users, live, ch
         if problems:
             found[path] = problems
     assert found == {}
+
+
+def _contrast(first: str, second: str) -> float:
+    def luminance(rgb: str) -> float:
+        parts = [int(x) / 255 for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_first_tab_reaches_a_skip_link_and_focus_is_clearly_visible(app, users, live, chromium):
+    page = sign_in(chromium, live, "alice", PASSWORD)
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "跳到主要内容"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    page.focus("#claim-next")
+    ring = page.evaluate("getComputedStyle(document.activeElement).outlineColor")
+    width = page.evaluate("parseFloat(getComputedStyle(document.activeElement).outlineWidth)")
+    assert width >= 2 and _contrast(ring, "rgb(255, 255, 255)") >= 3, (ring, width)
