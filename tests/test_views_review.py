@@ -344,3 +344,18 @@ def test_someone_elses_order_offers_no_note_or_recheck_form_and_says_why(app, us
     assert f"/orders/{no}/recheck" not in alice_sees
     bob_sees = Browser(app, "bob").get(f"/orders/{no}").get_data(as_text=True)
     assert f"/orders/{no}/notes" in bob_sees and f"/orders/{no}/recheck" in bob_sees
+
+
+def test_the_409_banner_lists_the_change_not_a_call_logged_after_it(app, users):
+    from console.services import workbench
+
+    no = submit(app)
+    claim(app, no, users["alice"])
+    seen = version_of(app, no)
+    with app.app_context():  # carol corrects the name, then logs a call (a call makes no new version)
+        workbench.correct(no, {"website.name": "云栈官网"}, actor(app, users["carol"]), expected_version=seen)
+        workbench.log_call(no, "13800138000", True, "已确认网站名称", actor(app, users["carol"]))
+    response = Browser(app, "alice").post(f"/orders/{no}/reject", {"version": seen, "reasons": ["other"],
+                                                                   "note": "请补充"})
+    banner = re.search(r'id="conflict-banner"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S).group(1)
+    assert response.status_code == 409 and "修改信息" in banner and "电话联系" not in banner

@@ -25,7 +25,7 @@ from console.services.actors import Actor
 from console.services.errors import Conflict, Invalid
 from console.services.mapping import order_to_body
 from console.services.people import staff_choices
-from console.services.workspace import load_workspace
+from console.services.workspace import changes_since, load_workspace
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -120,7 +120,7 @@ def conflict(order_no: str, exc: Conflict, **forms):
 def stale_banner(ws, forms: list) -> dict:
     """What changed since the version the forms were filled at; the forms move to the current one."""
     seen = next((f.version.data for f in forms if f is not None and "version" in f), None)
-    changes = ws.events[:max(0, ws.order.version - seen)] if isinstance(seen, int) else []
+    changes = changes_since(ws, seen) if isinstance(seen, int) else []
     for form in forms:
         if form is not None and "version" in form:
             form.version.data = ws.order.version

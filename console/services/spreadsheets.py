@@ -86,6 +86,7 @@ def xlsx_rows(data: bytes, *, max_rows: int) -> list[list[str]]:
             return list(_rows(archive, sheet, shared, budget, max_rows))
     except SpreadsheetError:
         raise
+    # NotImplementedError: zipfile's answer to a compression method it does not support.
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, NotImplementedError, OSError):
         raise SpreadsheetError("文件不是有效的 .xlsx 工作簿") from None
     except DefusedXmlException:

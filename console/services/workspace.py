@@ -79,6 +79,19 @@ def comparison(order: Order) -> list[dict]:
     return rows
 
 
+#: History entries written without a new version (a call is logged beside the order, not on it).
+UNVERSIONED_EVENTS = frozenset({"call"})
+
+
+def changes_since(ws: Workspace, seen_version: int) -> list[OrderEvent]:
+    """The history entries made after the page showing ``seen_version`` was loaded, newest first.
+
+    Every versioned change records exactly one entry (the write core's ``bump`` + ``record``), so
+    the newest ``current - seen`` versioned entries are those changes."""
+    missed = max(0, ws.order.version - seen_version)
+    return [e for e in ws.events if e.action not in UNVERSIONED_EVENTS][:missed]
+
+
 def load_workspace(order_no: str) -> Workspace:
     order = get_order(order_no)
     rules = load_rules()
