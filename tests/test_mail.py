@@ -122,3 +122,16 @@ def test_retry_delays_double_and_stop():
                                                 ("  多个   空格 ", "多个 空格")])
 def test_header_text_is_one_line(text, expected):
     assert one_line(text) == expected
+
+
+def test_a_retry_whose_recipient_has_no_address_any_more_stops_being_retried(app, users, overdue_order):
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # down: the first send fails
+    sweep_at(app, "2026-11-25 00:10")
+    with app.app_context(), write_transaction():
+        db.session.get(User, users["alice"]).email = ""
+    with Inbox(int(app.config["SMTP_URL"].rsplit(":", 1)[1])) as inbox:
+        summary = sweep_at(app, "2026-11-25 00:13")
+    assert summary["emailed"] == 0 and summary["email_failed"] == 0 and not inbox.messages
+    with app.app_context():
+        alert = db.session.scalar(select(Alert).where(Alert.kind == "overdue"))
+        assert alert.email_next_at is None and alert.emailed_at is None

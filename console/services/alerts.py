@@ -164,7 +164,7 @@ def email_alerts(alert_ids: list[int], smtp_url: str, *, now: datetime | None = 
     supervisors = [u.email for u in db.session.scalars(
         select(User).where(User.role.in_(SUPERVISING_ROLES), User.active.is_(True), User.email != ""))]
     sender = current_app.config.get("SMTP_FROM", "icp-console@localhost")
-    sent, failed = [], []
+    sent, failed, nobody = [], [], []
     try:
         smtp = _smtp(smtp_url)
     except (OSError, smtplib.SMTPException, ValueError):
@@ -174,7 +174,8 @@ def email_alerts(alert_ids: list[int], smtp_url: str, *, now: datetime | None = 
         with smtp:
             for alert in alerts:
                 to = _recipients(alert, supervisors)
-                if not to:
+                if not to:  # no address (any more): nothing to send, nothing to retry
+                    nobody.append(alert.id)
                     continue
                 try:
                     smtp.send_message(_message(alert, to, sender))
@@ -183,7 +184,7 @@ def email_alerts(alert_ids: list[int], smtp_url: str, *, now: datetime | None = 
                     failed.append(alert.id)
                 else:
                     sent.append(alert.id)
-    _record_mail(sent, failed, now)
+    _record_mail(sent, failed, nobody, now)
     return len(sent), len(failed)
 
 
@@ -194,13 +195,14 @@ def _recipients(alert: Alert, supervisors: list[str]) -> list[str]:
     return [user.email] if user and user.active and user.email else []
 
 
-def _record_mail(sent: list[int], failed: list[int], now: datetime) -> None:
+def _record_mail(sent: list[int], failed: list[int], nobody: list[int], now: datetime) -> None:
     with write_transaction():
         totals.add(totals.MAILS_SENT, len(sent))
         totals.add(totals.MAILS_FAILED, len(failed))
         if sent:
-            db.session.execute(update(Alert).where(Alert.id.in_(sent))
-                               .values(emailed_at=utcnow(), email_next_at=None))
+            db.session.execute(update(Alert).where(Alert.id.in_(sent)).values(emailed_at=now, email_next_at=None))
+        if nobody:
+            db.session.execute(update(Alert).where(Alert.id.in_(nobody)).values(email_next_at=None))
         for alert in db.session.scalars(select(Alert).where(Alert.id.in_(failed))) if failed else ():
             alert.email_attempts += 1
             alert.email_next_at = mail_retry_at(alert.email_attempts, now)
