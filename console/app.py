@@ -17,6 +17,7 @@ from console.blueprints import (
     imports,
     orders,
     queues,
+    search,
     settings,
     stages,
     supervisor,
@@ -102,7 +103,7 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for module in (api, auth, health, queues, orders, stages, imports, supervisor, settings, alerts, admin):
+    for module in (api, auth, health, queues, search, orders, stages, imports, supervisor, settings, alerts, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, no CSRF
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -105,6 +106,18 @@ class Order(db.Model):
         Index("ix_orders_website_filing_number", "website_filing_number"),
         Index("ix_orders_subject_filing_number", "subject_filing_number"),
         Index("ix_orders_principal_mobile", "principal_mobile"),
+        # Global search (console/services/search.py): one index per identifier a caller reads out,
+        # and trigram indexes for fragments of the names (PostgreSQL; a plain index on SQLite).
+        Index("ix_orders_principal_mobile2", "principal_mobile2"),
+        Index("ix_orders_principal_emergency_phone", "principal_emergency_phone"),
+        Index("ix_orders_principal_id_number", "principal_id_number"),
+        Index("ix_orders_principal_email_lower", func.lower(text("principal_email"))),
+        Index("ix_orders_principal_name", "principal_name"),
+        Index("ix_orders_result_filing_number", "result_filing_number"),
+        Index("ix_orders_subject_name_trgm", "subject_name", postgresql_using="gin",
+              postgresql_ops={"subject_name": "gin_trgm_ops"}),
+        Index("ix_orders_website_name_trgm", "website_name", postgresql_using="gin",
+              postgresql_ops={"website_name": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

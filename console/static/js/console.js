@@ -50,6 +50,7 @@
     const inWorkspace = !!document.getElementById("workspace-root");
     switch (event.key) {
       case "?": toggleHelp(); break;
+      case "/": if (!focusSearch()) return; break;
       case "j": if (inQueue) moveCursor(1); else return; break;
       case "k": if (inQueue) moveCursor(-1); else return; break;
       case "Enter": {
@@ -69,6 +70,40 @@
       default: return;
     }
     event.preventDefault();
+  });
+
+  // "/" goes to the search box: the search page's own, else the top bar's (opening the menu on a
+  // small screen first).
+  function focusSearch() {
+    const box = document.getElementById("search-q") || document.getElementById("global-q");
+    if (!box) return false;
+    const bar = box.closest(".topbar");
+    if (bar && !bar.classList.contains("open") && box.offsetParent === null) toggleMenu(bar, true);
+    box.focus();
+    box.select();
+    return true;
+  }
+
+  // ↓ from the search box moves to the first hit; j/k/Enter take over from there.
+  document.addEventListener("keydown", function (event) {
+    if (event.target.id !== "search-q" || event.key !== "ArrowDown") return;
+    if (!rows().length) return;
+    event.preventDefault();
+    event.target.blur();
+    cursorNo = null;
+    moveCursor(1);
+  });
+
+  function toggleMenu(bar, open) {
+    bar.classList.toggle("open", open);
+    const button = document.getElementById("menu-toggle");
+    if (button) button.setAttribute("aria-expanded", String(open));
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.id !== "menu-toggle") return;
+    const bar = event.target.closest(".topbar");
+    toggleMenu(bar, !bar.classList.contains("open"));
   });
 
   function focusDecision(kind) {
