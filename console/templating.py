@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask
+from flask import Flask, session
 from flask_wtf.csrf import generate_csrf
 
 from console.auth import can
@@ -84,6 +84,17 @@ def time_left(due_at: datetime | None, entered_at: datetime | None = None, now: 
     return {"text": "剩余 " + text, "tone": tone}
 
 
+def pending_undo() -> dict | None:
+    """The bulk move this user just made, while it can still be undone (shown once, by base.html)."""
+    from console.services.supervision import UNDO_SECONDS  # services import templating helpers
+
+    offer = session.pop("undo_move", None)
+    if not offer:
+        return None
+    left = UNDO_SECONDS - (datetime.now(UTC) - datetime.fromisoformat(offer["at"])).total_seconds()
+    return {**offer, "seconds": int(left)} if left > 2 else None
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True  # less whitespace in every page and fragment
     app.jinja_env.lstrip_blocks = True
@@ -108,4 +119,5 @@ def init_app(app: Flask) -> None:
         couriers=COURIERS,
         now_utc=lambda: datetime.now(UTC),
         item_statuses=ITEM_STATUSES,
+        pending_undo=pending_undo,
     )

@@ -42,3 +42,37 @@ def test_filter_select_all_and_reassign_with_a_reason(app, users, live, chromium
     specialist.goto(f"{live.url}/queues/initial-review?assignee=me")
     expect(specialist.locator("tr[data-order-no]")).to_have_count(3)
     assert page.js_errors == [] and specialist.js_errors == []
+
+
+def test_releasing_everything_asks_with_the_count_and_can_be_undone(app, users, live, chromium):
+    from tests.conftest import actor
+
+    with app.app_context():
+        nos = [orders.submit(order_body(), Actor.portal("t"))[0].order_no for _ in range(3)]
+        for no in nos:
+            orders.claim(no, actor(app, users["alice"]))
+    page = sign_in(chromium, live, "carol", PASSWORD)
+    page.goto(f"{live.url}/supervisor")
+    release = page.locator(f"#workload tr[data-user-id='{users['alice']}'] button", has_text="全部放回")
+    questions = []
+
+    def answer(dialog, accept):
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, False))
+    release.click()
+    page.wait_for_timeout(300)
+    assert questions and "3 单" in questions[0]
+    with app.app_context():  # declined: nothing moved
+        assert {orders.get_order(n).assignee_id for n in nos} == {users["alice"]}
+    page.once("dialog", lambda d: answer(d, True))
+    release.click()
+    expect(page.locator("#undo-move")).to_contain_text("刚刚转派了 3 个订单")
+    with app.app_context():
+        assert {orders.get_order(n).assignee_id for n in nos} == {None}
+    page.click("#undo-move-button")
+    expect(page.locator(".flash.success")).to_contain_text("已撤销批量转派：3 单")
+    with app.app_context():
+        assert {orders.get_order(n).assignee_id for n in nos} == {users["alice"]}
+    assert page.js_errors == []

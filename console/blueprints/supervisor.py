@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, url_for
+from flask import Blueprint, Response, abort, session, url_for
 from flask_login import current_user
 
 from console.auth import requires
@@ -13,7 +13,7 @@ from console.domain.workflow import QUEUE_STATES
 from console.forms import field_errors
 from console.forms.auth import EmptyForm
 from console.forms.queues import QueueFilterForm
-from console.forms.supervisor import AbsenceForm, ReassignForm, ReleaseForm
+from console.forms.supervisor import AbsenceForm, ReassignForm, ReleaseForm, UndoMoveForm
 from console.responses import go, respond
 from console.safe_redirect import safe_next
 from console.services import stats, supervision
@@ -77,6 +77,31 @@ def reassign():
     if result.skipped:
         shown = "、".join(result.skipped[:10]) + (" 等" if len(result.skipped) > 10 else "")
         message += f"；跳过 {len(result.skipped)} 单（打开页面后已有变化，未覆盖）：{shown}"
+    _offer_undo(result.at, len(result.moved), back)
+    return go(back, message, "warning" if result.skipped else "success")
+
+
+def _offer_undo(at, count: int, back: str) -> None:
+    """The next page offers 撤销 for this move (base.html, for supervision.UNDO_SECONDS)."""
+    if count:
+        session["undo_move"] = {"at": at.isoformat(), "count": count, "back": back}
+
+
+@bp.post("/reassign/undo")
+@requires("supervise")
+def undo_reassign():
+    """Take back the bulk move just made: orders untouched since go back to whoever had them."""
+    form = UndoMoveForm()
+    back = safe_next(form.back.data, _board_url())
+    if not form.validate_on_submit():
+        return go(back, "未撤销：" + (_said(field_errors(form)) or "提交的内容无效"), "error")
+    try:
+        result = supervision.undo_reassign(Actor.for_user(current_user), form.moment)
+    except Invalid as exc:
+        return go(back, "未撤销：" + exc.message, "error")
+    message = f"已撤销批量转派：{len(result.moved)} 单已回到原处理人"
+    if result.skipped:
+        message += f"；{len(result.skipped)} 单转派后已有变化，保持现状"
     return go(back, message, "warning" if result.skipped else "success")
 
 
@@ -118,8 +143,10 @@ def release(user_id: int):
     if not form.validate_on_submit():
         return go(_board_url(), _said(field_errors(form)) or "提交的内容无效", "error")
     try:
-        moved, skipped = supervision.release_all(user_id, Actor.for_user(current_user), to=form.to.data or "none",
-                                                 reason=form.reason.data or "人员休假，订单转出")
+        moved, skipped, at = supervision.release_all(user_id, Actor.for_user(current_user),
+                                                     to=form.to.data or "none",
+                                                     reason=form.reason.data or "人员休假，订单转出")
     except Invalid as exc:
         return go(_board_url(), exc.message, "error")
+    _offer_undo(at, moved, _board_url())
     return go(_board_url(), f"已转出 {moved} 单" + (f"，跳过 {skipped} 单" if skipped else ""))

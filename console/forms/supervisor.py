@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 from wtforms import DateField, FloatField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -53,3 +54,19 @@ class AbsenceForm(Form):
 class ReleaseForm(Form):
     to = StringField("转给", default="none", validators=[Optional(), Length(max=12)])
     reason = StringField("原因", validators=[Length(max=200)])
+
+
+class UndoMoveForm(Form):
+    """Take back a bulk move (within supervision.UNDO_SECONDS): the move's time identifies it."""
+
+    at = StringField("批量转派", validators=[DataRequired("缺少要撤销的批量转派"), Length(max=40)])
+    back = HiddenField()
+
+    def validate_at(self, field):
+        try:
+            moment = datetime.fromisoformat(field.data)
+        except (TypeError, ValueError):
+            raise ValidationError("要撤销的批量转派无效") from None
+        if moment.tzinfo is None:
+            raise ValidationError("要撤销的批量转派无效")
+        self.moment = moment.astimezone(UTC)

@@ -96,6 +96,7 @@ class MoveResult:
     moved: list[str]
     skipped: list[str]  # changed since the supervisor looked
     not_found: list[str]
+    at: datetime | None = None  # the move's time: its history entries share it (undo_reassign)
 
 
 def _target(to: str) -> User | None:
@@ -158,7 +159,7 @@ def reassign(actor: Actor, *, to: str, reason: str, snapshot_at: datetime, order
                        if person is not None]
             if notices:
                 db.session.execute(insert(Alert), notices)
-    return MoveResult(sorted(c.order_no for c in moved), sorted(set(skipped)), not_found)
+    return MoveResult(sorted(c.order_no for c in moved), sorted(set(skipped)), not_found, now)
 
 
 # --- absences ----------------------------------------------------------------------------------
@@ -193,12 +194,57 @@ def absences_from(day: date) -> list[Absence]:
     return list(db.session.scalars(select(Absence).where(Absence.ends_on >= day).order_by(Absence.starts_on)))
 
 
-def release_all(user_id: int, actor: Actor, *, to: str, reason: str, now: datetime | None = None) -> tuple[int, int]:
-    """Every unfinished order of a person, in every queue, to the pool or to someone: (moved, skipped)."""
+def release_all(user_id: int, actor: Actor, *, to: str, reason: str,
+                now: datetime | None = None) -> tuple[int, int, datetime]:
+    """Every unfinished order of a person, in every queue, to the pool or to someone:
+    (moved, skipped, the move's time, which undoes it)."""
     now = now or utcnow()
     moved = skipped = 0
     for queue in QUEUE_STATES:
         result = reassign(actor, to=to, reason=reason, snapshot_at=now, queue=queue,
                           filters=QueueFilter(assignee=str(user_id)), now=now)
         moved, skipped = moved + len(result.moved), skipped + len(result.skipped)
-    return moved, skipped
+    return moved, skipped, now
+
+
+# --- undo of a bulk move -----------------------------------------------------------------------
+
+#: How long a bulk move can be taken back.
+UNDO_SECONDS = 30
+
+
+def undo_reassign(actor: Actor, batch_at: datetime, *, now: datetime | None = None) -> MoveResult:
+    """Take back the bulk move ``actor`` made at ``batch_at`` (its history entries share that time),
+    within UNDO_SECONDS: every order that has not changed since goes back to whoever had it, and the
+    notices of the move are withdrawn. Orders touched since are left alone and reported."""
+    now = now or utcnow()
+    if actor.user_id is None or not (timedelta(0) <= now - batch_at <= timedelta(seconds=UNDO_SECONDS)):
+        raise Invalid(f"只能在 {UNDO_SECONDS} 秒内撤销自己刚做的批量转派")
+    with write_transaction():
+        entries = db.session.execute(
+            select(OrderEvent.order_id, OrderEvent.changes, Order.order_no, Order.updated_at)
+            .join(Order, Order.id == OrderEvent.order_id)
+            .where(OrderEvent.at == batch_at, OrderEvent.action == "reassign",
+                   OrderEvent.actor_id == actor.user_id)).all()
+        if not entries:
+            raise Invalid("没有可撤销的批量转派")
+        back_to: dict[int | None, list] = {}
+        for entry in entries:
+            before, after = (entry.changes or {}).get("assignee_id", [None, None])
+            back_to.setdefault(before, []).append((entry, after))
+        restored: list[tuple] = []
+        for before, group in back_to.items():
+            for start in range(0, len(group), CHUNK):
+                chunk = group[start:start + CHUNK]
+                done = bump_many([e.order_id for e, _ in chunk], now, where=[Order.updated_at == batch_at],
+                                 assignee_id=before, claimed_at=now if before else None)
+                restored += [(e, after, before) for e, after in chunk if e.order_id in done]
+        record_many(actor, "reassign", now, [(e.order_id, "撤销批量转派", {"assignee_id": [after, before]})
+                                             for e, after, before in restored])
+        undone_ids = [e.order_id for e, _, _ in restored]
+        for start in range(0, len(undone_ids), CHUNK):
+            db.session.execute(Alert.__table__.delete().where(
+                Alert.order_id.in_(undone_ids[start:start + CHUNK]), Alert.created_at == batch_at,
+                Alert.kind.in_(("reassigned", "reassigned_away")), Alert.acknowledged_at.is_(None)))
+    undone = {e.order_no for e, _, _ in restored}
+    return MoveResult(sorted(undone), sorted({e.order_no for e in entries} - undone), [])

@@ -142,6 +142,20 @@
     });
   });
 
+  // 撤销 of a bulk move counts down and goes away when the server would refuse it.
+  function countDownUndo() {
+    const form = document.getElementById("undo-move");
+    if (!form) return;
+    let left = parseInt(form.dataset.seconds, 10) || 0;
+    const shown = form.querySelector(".undo-seconds");
+    const timer = setInterval(function () {
+      left -= 1;
+      if (shown) shown.textContent = String(Math.max(left, 0));
+      if (left <= 1) { clearInterval(timer); form.remove(); }
+    }, 1000);
+  }
+  document.addEventListener("DOMContentLoaded", countDownUndo);
+
   // Rows are re-rendered after a claim or a filter change: paint the cursor again.
   document.addEventListener("htmx:afterSettle", paintCursor);
 
