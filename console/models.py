@@ -95,9 +95,10 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_state_due", "state", "due_at", "id"),
-        Index("ix_orders_queue_due", "queue", "due_at", "id"),
-        Index("ix_orders_queue_province_due", "queue", "province", "due_at", "id"),
-        Index("ix_orders_assignee_queue_due", "assignee_id", "queue", "due_at", "id"),
+        # Queues (console.services.queues.URGENCY): deadline, then first in, then id.
+        Index("ix_orders_queue_urgency", "queue", "due_at", "stage_entered_at", "id"),
+        Index("ix_orders_queue_province_urgency", "queue", "province", "due_at", "stage_entered_at", "id"),
+        Index("ix_orders_assignee_queue_urgency", "assignee_id", "queue", "due_at", "stage_entered_at", "id"),
         # Open orders only, with every column the counts need (nav badges, /metrics, the board):
         # their GROUP BY is an index-only scan over open orders, however many are closed.
         Index("ix_orders_open_work", "queue", "state", "assignee_id", "due_at", "due_soon_at", "stage_entered_at",

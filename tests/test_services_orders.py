@@ -201,3 +201,18 @@ def test_a_resubmission_goes_to_the_pool_when_the_reviewer_is_away(app, users, a
         else:
             accounts.set_active(users["alice"], False, actor_id=users["dave"])
     assert _resubmitted(app, no)[1] is None
+
+
+def test_equal_deadlines_are_first_in_first_out_in_the_queue_and_for_claim_next(app, users):
+    from console.services import queues
+    from console.services.queues import QueueFilter
+
+    # Tuesday 2026-11-24: both are due at the end of Wednesday; the later one was submitted first.
+    second = submit(app, submitted_at="2026-11-24T10:00:00+08:00")
+    first = submit(app, submitted_at="2026-11-24T09:00:00+08:00")
+    with app.app_context():
+        page = queues.queue_page("initial-review", QueueFilter(), users["alice"], limit=1)
+        assert page.rows[0].order_no == first and page.rows[0].due_at == orders.get_order(second).due_at
+        rest = queues.queue_page("initial-review", QueueFilter(), users["alice"], cursor=page.next_cursor)
+        assert [r.order_no for r in rest.rows] == [second]
+        assert orders.claim_next("initial-review", actor(app, users["alice"])).order_no == first

@@ -30,7 +30,7 @@ from console.services.order_writes import (
     stage_values,
     try_bump,
 )
-from console.services.queues import QueueFilter, filtered
+from console.services.queues import URGENCY, QueueFilter, filtered
 from console.services.rules import load_rules
 from console.services.supervision import absent_user_ids
 
@@ -240,7 +240,7 @@ def claim_next(queue: str, actor: Actor, *, filters: QueueFilter | None = None,
             pick = (
                 select(Order)
                 .where(*filtered(queue, wanted, actor.user_id or 0, now=now))
-                .order_by(Order.due_at.asc().nulls_last(), Order.id)
+                .order_by(*URGENCY)
                 .limit(1)
             )
             if is_postgres():
