@@ -62,6 +62,9 @@ class User(db.Model):
     #: Bumped to end every open session of the user (logout, deactivation, "sign out everywhere").
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: Where a decision leads (console.domain.roles.AFTER_DECISION): the next order, the queue, or
+    #: the decided order.
+    after_decision: Mapped[str] = mapped_column(String(8), default="next", server_default="next")
 
     # Flask-Login protocol
     @property

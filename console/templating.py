@@ -12,7 +12,7 @@ from console.domain.calendar import to_local
 from console.domain.checks import check_label
 from console.domain.mailing import COURIERS, ITEM_STATUSES
 from console.domain.order_fields import CERTIFICATE_TYPES, ID_TYPES, SUBJECT_TYPES, Kind, label_for
-from console.domain.roles import Role, role_label
+from console.domain.roles import AFTER_DECISION, Role, role_label
 from console.domain.sla import DUE_SOON_FRACTION
 from console.domain.workflow import ACTION_LABELS, Action, State
 from console.services.settings import get_setting
@@ -120,4 +120,5 @@ def init_app(app: Flask) -> None:
         now_utc=lambda: datetime.now(UTC),
         item_statuses=ITEM_STATUSES,
         pending_undo=pending_undo,
+        after_decision_choices=AFTER_DECISION,
     )

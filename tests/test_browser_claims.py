@@ -212,3 +212,29 @@ def test_claim_next_honours_the_queue_filters(app, users, live, chromium):
     with app.app_context():
         assert orders.get_order(wanted).assignee_id == users["alice"]
         assert orders.get_order(urgent).assignee_id is None
+
+
+def test_the_loop_claim_next_under_a_filter_decide_and_go_on_to_the_next(app, users, live, chromium):
+    from tests.test_supervisor import submit
+
+    submit(app, province="江苏", submitted_at="2026-11-20T09:00:00+08:00")  # most urgent, other province
+    first = submit(app, province="浙江", submitted_at="2026-11-23T09:00:00+08:00")
+    second = submit(app, province="浙江", submitted_at="2026-11-24T09:00:00+08:00")
+    page = sign_in(chromium, live, "alice", PASSWORD)
+    page.select_option("select[name=province]", "浙江")
+    expect(page.locator("tr[data-order-no]")).to_have_count(2)
+    page.click("#claim-next")
+    page.wait_for_url(f"**/orders/{first}")
+    expect(page.locator("#after-decision-choice")).to_have_value("next")
+    page.click("#approve-btn")
+    page.wait_for_url(f"**/orders/{second}")
+    expect(page.locator(".flash.success")).to_contain_text(f"已领取下一单 {second}")
+    # Switch to "back to the queue": saved at once, and the next decision follows it.
+    page.select_option("#after-decision-choice", "queue")
+    expect(page.locator("#after-decision [role=status]")).to_have_text("已保存")
+    page.check("#reject-form input[value=other]")
+    page.fill("#reject-form textarea[name=note]", "请补充材料")
+    page.click("#reject-btn")
+    page.wait_for_url(re.compile(r".*/queues/initial-review\?province=.*"))
+    expect(page.locator("select[name=province]")).to_have_value("浙江")
+    assert not page.js_errors, page.js_errors

@@ -8,8 +8,8 @@ from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from console.auth import public
-from console.forms.auth import EmptyForm, LoginForm
-from console.responses import respond
+from console.forms.auth import AfterDecisionForm, EmptyForm, LoginForm
+from console.responses import go, partial, respond, wants_fragment
 from console.safe_redirect import safe_next
 from console.services import accounts
 
@@ -63,6 +63,21 @@ def keepalive():
     if not EmptyForm().validate_on_submit():
         abort(400)
     return "", 204
+
+
+@bp.post("/account/after-decision")
+def after_decision():
+    """The user's choice of where a decision leads (the workspace's 决定后 menu)."""
+    form = AfterDecisionForm()
+    if not form.validate_on_submit():
+        message, status = "未保存：" + "；".join(m for ms in form.errors.values() for m in ms), 422
+    else:
+        accounts.set_after_decision(current_user.id, form.after_decision.data)
+        message, status = "已保存", 200
+    if wants_fragment():
+        return partial("orders/_after_decision.html", status=status, message=message,
+                       choice=form.after_decision.data if status == 200 else current_user.after_decision)
+    return go(safe_next(request.referrer, _home()), message, "success" if status == 200 else "error")
 
 
 @bp.post("/logout")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Blueprint, abort, request, session, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from console.auth import can, requires
 from console.domain.calendar import SHANGHAI
@@ -15,6 +16,7 @@ from console.forms import add_errors, field_errors
 from console.forms.auth import EmptyForm
 from console.forms.corrections import SECTIONS, correction_form, field_rows, values_of
 from console.forms.orders import ApproveForm, RejectForm, VersionedForm
+from console.forms.queues import QueueFilterForm
 from console.forms.stages import BureauApproveForm, ReasonForm, ReceiveForm, ShipmentForm, SmsVerifiedForm
 from console.forms.workspace import CallForm, NoteForm
 from console.responses import go, partial, respond, wants_fragment
@@ -107,6 +109,26 @@ def done(order_no: str, message: str):
     return go(url_for("orders.workspace", order_no=order_no), message)
 
 
+def decided(order_no: str, queue: str | None, message: str):
+    """After a decision that ends this step of the order, where the user chose to go
+    (``User.after_decision``): the next order of the same queue under the filters last used there
+    (claimed, as 领取下一单 would), the queue itself, or the decided order."""
+    choice = current_user.after_decision
+    if choice == "stay" or queue is None:
+        return done(order_no, message)
+    remembered = session.get("last_queue_filters") or {}
+    args = remembered.get("args", {}) if remembered.get("queue") == queue else {}
+    queue_url = url_for(f"queues.{queue.replace('-', '_')}", **args)
+    if choice == "queue":
+        return go(queue_url, message)
+    filters = QueueFilterForm(queue, staff_choices(), formdata=MultiDict(args), meta={"csrf": False}).to_filter()
+    following = order_service.claim_next(queue, me(), filters=filters, exclude=order_no)
+    if following is None:
+        return go(queue_url, f"{message}。队列中没有可领取的订单了", "success")
+    return go(url_for("orders.workspace", order_no=following.order_no),
+              f"{message}。已领取下一单 {following.order_no}")
+
+
 def conflict(order_no: str, exc: Conflict, **forms):
     """The workspace again, with the conflict said once at the top (409). For a stale version the
     banner lists what changed since the page was loaded, and the submitted forms keep what was
@@ -138,12 +160,13 @@ def approve(order_no: str):
         return page(ws, 422, approve=form, banner=invalid_banner(form))
     reason = (form.override_reason.data or "").strip()
     note = f"忽略 {len(ws.errors)} 个错误：{reason}" if ws.errors else reason
+    queue = ws.order.queue  # before the decision moves it
     try:
         order_service.decide(order_no, Action.APPROVE, me(), expected_version=form.version.data,
                              mailing_required=form.mailing_required.data, note=note)
     except Conflict as exc:
         return conflict(order_no, exc, approve=form)
-    return done(order_no, "初审已通过")
+    return decided(order_no, queue, f"{order_no} 初审已通过")
 
 
 @bp.post("/<order_no:order_no>/reject")
@@ -154,12 +177,13 @@ def reject(order_no: str):
     form = RejectForm(catalogue=ws.reasons)
     if not form.validate_on_submit():
         return page(ws, 422, reject=form, banner=invalid_banner(form))
+    queue = ws.order.queue  # before the decision moves it
     try:
         order_service.decide(order_no, Action.REJECT, me(), expected_version=form.version.data,
                              reasons=form.reasons.data, note=form.note.data.strip())
     except Conflict as exc:
         return conflict(order_no, exc, reject=form)
-    return done(order_no, "已驳回，订单退回申请人")
+    return decided(order_no, queue, f"{order_no} 已驳回，订单退回申请人")
 
 
 @bp.route("/<order_no:order_no>/edit/<section>", methods=["GET", "POST"])

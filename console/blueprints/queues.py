@@ -53,6 +53,7 @@ def show_queue(queue: str):
         return partial("queues/_rows.html", **context)  # "load more": rows only
     # The workspace links back to the queue as last seen, filters included.
     session["last_queue"] = url_for(f"queues.{queue.replace('-', '_')}", **form.query_args())
+    session["last_queue_filters"] = {"queue": queue, "args": form.query_args()}  # for 决定后打开下一单
     return respond("queues/page.html", "queues/_results.html", **context)
 
 

@@ -51,3 +51,7 @@ USERNAME_RULE = "用户名必填，只能包含英文字母、数字、_ 和 .�
 def username_problem(username: str) -> str | None:
     """Why ``username`` cannot be a user name, or None. ASCII only: it is typed at every sign-in."""
     return None if USERNAME_RE.fullmatch(username or "") else USERNAME_RULE
+
+
+#: A user's choice of where a decision leads, in the order the workspace offers them.
+AFTER_DECISION: dict[str, str] = {"next": "打开下一单", "queue": "回到队列", "stay": "留在本单"}

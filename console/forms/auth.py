@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from console.forms import Form
+from console.domain.roles import AFTER_DECISION
+from console.forms import Form, options
 
 
 class LoginForm(Form):
@@ -16,3 +17,10 @@ class LoginForm(Form):
 
 class EmptyForm(Form):
     """A POST-only button: carries nothing but the CSRF token."""
+
+
+class AfterDecisionForm(Form):
+    """Where a decision leads: the next order of the queue, the queue, or the decided order."""
+
+    after_decision = SelectField("决定后", choices=options(list(AFTER_DECISION.items())),
+                                 validators=[DataRequired("请选择")])

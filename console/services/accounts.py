@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from console.database import write_transaction
 from console.domain.calendar import utcnow
 from console.domain.passwords import password_problem
-from console.domain.roles import is_role, username_problem
+from console.domain.roles import AFTER_DECISION, is_role, username_problem
 from console.extensions import db
 from console.models import ApiToken, AuditEntry, LoginAttempt, User
 from console.services.audit import audit
@@ -236,3 +236,13 @@ def admin_overview(audit_limit: int = 30) -> dict:
         "tokens": list(db.session.scalars(select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id))),
         "audit": list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(audit_limit))),
     }
+
+
+def set_after_decision(user_id: int, choice: str) -> User:
+    """Where this user's decisions lead (one of AFTER_DECISION); a personal choice, not audited."""
+    if choice not in AFTER_DECISION:
+        raise Invalid("选项无效", fields={"after_decision": ["请选择决定后打开下一单、回到队列或留在本单"]})
+    with write_transaction():
+        user = _user(user_id)
+        user.after_decision = choice
+    return user

@@ -228,10 +228,11 @@ def unclaim(order_no: str, actor: Actor, *, expected_version: int | None = None,
     return order
 
 
-def claim_next(queue: str, actor: Actor, *, filters: QueueFilter | None = None,
+def claim_next(queue: str, actor: Actor, *, filters: QueueFilter | None = None, exclude: str | None = None,
                now: datetime | None = None) -> Order | None:
     """Take the most urgent unassigned order of a queue under the queue's filters (province, kind,
-    state, search, overdue), or None when no such order is free."""
+    state, search, overdue), or None when no such order is free. ``exclude``: an order just
+    decided, which may still be in the queue (a failed mail check waits for a new parcel)."""
     now = now or utcnow()
     _require_staff(actor)
     wanted = replace(filters or QueueFilter(), assignee="none")
@@ -239,7 +240,8 @@ def claim_next(queue: str, actor: Actor, *, filters: QueueFilter | None = None,
         with write_transaction():
             pick = (
                 select(Order)
-                .where(*filtered(queue, wanted, actor.user_id or 0, now=now))
+                .where(*filtered(queue, wanted, actor.user_id or 0, now=now),
+                       *([Order.order_no != exclude] if exclude else []))
                 .order_by(*URGENCY)
                 .limit(1)
             )
