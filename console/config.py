@@ -79,10 +79,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": mode == "production",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "WTF_I18N_ENABLED": False,
+        "WTF_I18N_ENABLED": False,  # WTForms' own Chinese messages (console.forms.Form), no Babel
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript", "text/javascript",
-                               "application/json", "text/csv", "image/svg+xml", "text/plain"],  # WTForms' own Chinese messages (console.forms.Form), no Babel
+                               "application/json", "text/csv", "image/svg+xml", "text/plain"],
+        # Open queue pages ask for their rows again this often (an ETag poll; 0 turns it off).
+        "QUEUE_POLL_SECONDS": _number("CONSOLE_QUEUE_POLL_SECONDS", 15),
         "WTF_CSRF_SSL_STRICT": mode == "production",
         "TESTING": mode == "testing",
     }

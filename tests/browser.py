@@ -75,3 +75,13 @@ def sign_in(chromium, live, username: str, password: str):
     page.wait_for_url("**/queues/initial-review")
     page.js_errors = errors  # type: ignore[attr-defined]
     return page
+
+
+def stay_after_decisions(app, user_id: int) -> None:
+    """The user stays on an order after deciding (flows that follow one order through its stages)."""
+    from console.extensions import db
+    from console.models import User
+
+    with app.app_context():
+        db.session.get(User, user_id).after_decision = "stay"
+        db.session.commit()

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from console.services import orders
 from console.services.actors import Actor
-from tests.browser import sign_in
-from tests.conftest import PASSWORD
+from tests.browser import sign_in, stay_after_decisions
+from tests.conftest import PASSWORD, actor
 from tests.factories import order_body
 
 pytestmark = pytest.mark.browser
@@ -61,6 +61,7 @@ def test_a_stale_rejection_keeps_the_note_says_what_changed_and_goes_through_on_
     with app.app_context():
         no = orders.submit(order_body(), Actor.portal("t"))[0].order_no
         orders.claim(no, actor(app, users["alice"]))
+    stay_after_decisions(app, users["alice"])
     page = sign_in(chromium, live, "alice", PASSWORD)
     page.goto(f"{live.url}/orders/{no}")
     page.check("#reject-form input[name=reasons][value=other]")
@@ -237,4 +238,19 @@ def test_the_loop_claim_next_under_a_filter_decide_and_go_on_to_the_next(app, us
     page.click("#reject-btn")
     page.wait_for_url(re.compile(r".*/queues/initial-review\?province=.*"))
     expect(page.locator("select[name=province]")).to_have_value("浙江")
+    assert not page.js_errors, page.js_errors
+
+
+def test_rows_claimed_by_someone_else_change_without_a_reload(app, users, live, chromium):
+    app.config["QUEUE_POLL_SECONDS"] = 1
+    with app.app_context():
+        nos = [orders.submit(order_body(), Actor.portal("t"))[0].order_no for _ in range(2)]
+    page = sign_in(chromium, live, "alice", PASSWORD)
+    row = page.locator(f"tr[data-order-no='{nos[0]}']")
+    expect(row.locator("button.claim")).to_be_visible()
+    with app.app_context():
+        orders.claim(nos[0], actor(app, users["bob"]))
+    expect(row.locator("td.assignee")).to_contain_text("审核员乙", timeout=5000)
+    expect(row.locator("button.claim")).to_have_count(0)
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload
     assert not page.js_errors, page.js_errors

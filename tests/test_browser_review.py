@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from console.services import orders
 from console.services.actors import Actor
-from tests.browser import sign_in
+from tests.browser import sign_in, stay_after_decisions
 from tests.conftest import PASSWORD
 from tests.factories import order_body
 
@@ -75,23 +75,22 @@ def test_a_specialist_clears_the_initial_review_queue(app, users, live, chromium
     assert page.locator('#findings li[data-check="house_number"]').count() == 0
     assert page.locator("#history li[data-action=edit]").count() == 1
 
-    # Reject with a coded reason: the order leaves the queue.
+    # Reject with a coded reason: the order leaves the queue, and the next one opens, claimed.
     page.check("#reject-form input[value=info_mismatch]")
     page.fill("#reject-form textarea[name=note]", "网站名称请与原备案一致后重新提交")
     page.click("#reject-btn")
-    page.wait_for_selector("#order-state[data-state=returned]")
-    assert state_of(app, flawed) == "returned"
-    page.goto(f"{live.url}/queues/initial-review")
-    assert page.locator(f"tr[data-order-no='{flawed}']").count() == 0
-
-    # Another order: claim from the row, open, approve; it goes to SMS verification (北京, today).
-    page.click(f"tr[data-order-no='{clean}'] button.claim")
-    page.wait_for_selector(f"tr[data-order-no='{clean}'] td.assignee:has-text('审核员甲')")
-    page.click(f"tr[data-order-no='{clean}'] a")
     page.wait_for_url(f"**/orders/{clean}")
+    expect(page.locator(".flash.success")).to_contain_text(f"{flawed} 已驳回")
+    assert state_of(app, flawed) == "returned"
+    expect(page.locator("#order-state")).to_have_attribute("data-state", "initial_review")
+
+    # Approve it: it goes to SMS verification (北京, today), and the last order of the queue opens.
     page.click("#approve-btn")
-    page.wait_for_selector("#order-state[data-state=sms_verification]")
+    page.wait_for_url(f"**/orders/{other}")
     assert state_of(app, clean) == "sms_verification"
+    page.goto(f"{live.url}/queues/initial-review")
+    expect(page.locator("tr[data-order-no]")).to_have_count(1)
+    expect(page.locator(f"tr[data-order-no='{other}'] td.assignee")).to_contain_text("审核员甲")
     assert page.js_errors == [], "\n".join(page.js_errors)
 
 
@@ -104,6 +103,7 @@ def test_approval_with_mailing_goes_to_awaiting_mail(app, users, live, chromium)
         db.session.add(ProvinceRuleRow(province="海南", mailing_required=True, mailing_items=[],
                                        mailing_address="海口市"))
     no = submit(app, province="海南")
+    stay_after_decisions(app, users["bob"])
     page = sign_in(chromium, live, "bob", PASSWORD)
     page.goto(f"{live.url}/orders/{no}")
     page.click("#claim-btn")

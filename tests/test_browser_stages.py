@@ -11,7 +11,7 @@ from console.extensions import db
 from console.models import ProvinceRuleRow
 from console.services import orders
 from console.services.actors import Actor
-from tests.browser import sign_in
+from tests.browser import sign_in, stay_after_decisions
 from tests.conftest import PASSWORD, actor
 from tests.factories import order_body
 
@@ -28,6 +28,7 @@ def test_mailing_rounds_sms_and_bureau_approval(app, users, live, chromium, tmp_
         orders.decide(no, Action.APPROVE, Actor(None, "boss", "supervisor"), expected_version=1)
         orders.claim(no, actor(app, users["alice"]))
 
+    stay_after_decisions(app, users["alice"])
     page = sign_in(chromium, live, "alice", PASSWORD)
     page.goto(f"{live.url}/orders/{no}")
     expect(page.locator("#order-state")).to_have_attribute("data-state", "awaiting_mail")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, request, session, url_for
 from flask_login import current_user
 
 from console.auth import can, requires
@@ -51,10 +51,18 @@ def show_queue(queue: str):
                    snapshot=f"{utcnow().timestamp():.6f}", staff=people, u=row_urls())
     if wants_fragment() and request.args.get("after"):
         return partial("queues/_rows.html", **context)  # "load more": rows only
+    # The page's version: what its rows show. A live poll that already has it gets 304, unrendered.
+    etag = queue_service.page_version(page, context["matching"], current_user.id, bulk)
+    if wants_fragment() and etag in request.if_none_match:
+        return Response(status=304, headers={"ETag": f'"{etag}"', "Vary": "HX-Request"})
     # The workspace links back to the queue as last seen, filters included.
     session["last_queue"] = url_for(f"queues.{queue.replace('-', '_')}", **form.query_args())
     session["last_queue_filters"] = {"queue": queue, "args": form.query_args()}  # for 决定后打开下一单
-    return respond("queues/page.html", "queues/_results.html", **context)
+    response = respond("queues/page.html", "queues/_results.html", etag=f'"{etag}"',
+                       poll_seconds=current_app.config["QUEUE_POLL_SECONDS"], page_size=queue_service.PAGE_SIZE,
+                       **context)
+    response.set_etag(etag)
+    return response
 
 
 @bp.get("/initial-review")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -115,6 +116,14 @@ def queue_page(queue: str, filters: QueueFilter, viewer_id: int, *, cursor: str 
     rows = rows[:limit]
     return QueuePage(rows=rows, next_cursor=_cursor(rows[-1]) if has_more and rows else None,
                      has_more=has_more, filters=filters)
+
+
+def page_version(page: QueuePage, matching: int | None, viewer_id: int, bulk: bool) -> str:
+    """A short hash of everything a page of a queue shows (rows, more, the matching count): the
+    ETag of the live poll, computed from the query's rows before any rendering."""
+    digest = hashlib.blake2b(digest_size=12)
+    digest.update(repr((viewer_id, bulk, matching, page.has_more, [tuple(r) for r in page.rows])).encode())
+    return digest.hexdigest()
 
 
 def count_matching(queue: str, filters: QueueFilter, viewer_id: int) -> int:

@@ -338,4 +338,84 @@
     event.detail.shouldSwap = false;
     if (rowActions === 0) refreshList(); else refreshWanted = true;
   });
+
+  // Live queue: every few seconds (data-poll-seconds) the visible page of the queue is asked for
+  // again with the version the page shows (ETag); the server answers 304 without rendering when
+  // nothing on it changed, so rows claimed or decided by others change within one interval. No
+  // poll while the tab is hidden, rows are selected for a bulk move, more pages are loaded, the
+  // user is working inside the list, or a row action is under way (the same rule as above).
+  function pollQueue() {
+    const results = document.getElementById("results");
+    if (!results || !results.dataset.etag || document.visibilityState !== "visible") return;
+    if (document.querySelector("input[form=bulk-form]:checked, #select-page:checked")) return;
+    if (rows().length > parseInt(results.dataset.pageSize || "50", 10)) return;
+    if (rowActions > 0 || document.querySelector("#queue-filters.htmx-request, #results .htmx-request")) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && results.contains(active)) return;
+    const seq = ++counter;
+    fetch(window.location.href, {
+      cache: "no-store", credentials: "same-origin",
+      headers: { "HX-Request": "true", "X-Console-Poll": "1", "If-None-Match": results.dataset.etag },
+    }).then(function (response) {
+      if (response.status !== 200 || response.redirected || seq < lastRowAction || rowActions > 0) return null;
+      const etag = response.headers.get("ETag");
+      return response.text().then(function (html) {
+        if (seq < lastRowAction || rowActions > 0) return;
+        results.innerHTML = html;
+        if (etag) results.dataset.etag = etag;
+        htmx.process(results);
+        paintCursor();
+      });
+    }).catch(function () { /* offline for a moment: the next interval tries again */ });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    const results = document.getElementById("results");
+    const seconds = results && parseInt(results.dataset.pollSeconds || "0", 10);
+    if (seconds > 0) setInterval(pollQueue, seconds * 1000);
+  });
+  // A filter change or "load more" answers with a new page: remember its version.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const results = document.getElementById("results");
+    const etag = event.detail.xhr && event.detail.xhr.getResponseHeader("ETag");
+    if (results && etag && event.detail.elt && event.detail.elt.id === "queue-filters") results.dataset.etag = etag;
+  });
+
+  // Desktop notification when new alerts arrive (opt-in on the alerts page; the badge's poll).
+  let alertCount = null;
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "alert-badge-slot") return;
+    const badge = document.getElementById("alert-badge");
+    const count = badge ? parseInt(badge.dataset.count || "0", 10) : 0;
+    if (alertCount !== null && count > alertCount && window.Notification &&
+        Notification.permission === "granted" && localStorage.getItem("console.notify") === "1") {
+      new Notification("备案审核台：新提醒", { body: "有 " + (count - alertCount) + " 条新提醒，共 " + count + " 条未确认", tag: "console-alerts" });
+    }
+    alertCount = count;
+  });
+
+  function paintNotifyButton() {
+    const button = document.getElementById("notify-toggle");
+    if (!button) return;
+    const supported = !!window.Notification;
+    const on = supported && Notification.permission === "granted" && localStorage.getItem("console.notify") === "1";
+    button.textContent = !supported ? "此浏览器不支持桌面通知" : on ? "关闭桌面通知" : "开启桌面通知";
+    button.disabled = !supported || Notification.permission === "denied";
+    button.setAttribute("aria-pressed", String(on));
+    const note = document.getElementById("notify-note");
+    if (note && supported && Notification.permission === "denied") note.textContent = "浏览器已拒绝通知，请在浏览器的网站设置中允许。";
+  }
+  document.addEventListener("DOMContentLoaded", paintNotifyButton);
+  document.addEventListener("click", function (event) {
+    if (event.target.id !== "notify-toggle" || !window.Notification) return;
+    if (localStorage.getItem("console.notify") === "1" && Notification.permission === "granted") {
+      localStorage.removeItem("console.notify");
+      paintNotifyButton();
+      return;
+    }
+    Notification.requestPermission().then(function (permission) {
+      if (permission === "granted") localStorage.setItem("console.notify", "1");
+      paintNotifyButton();
+    });
+  });
 })();
