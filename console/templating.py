@@ -11,6 +11,7 @@ from console.auth import can
 from console.domain.calendar import to_local
 from console.domain.checks import check_label
 from console.domain.mailing import COURIERS, ITEM_STATUSES
+from console.domain.materials import material_label
 from console.domain.order_fields import CERTIFICATE_TYPES, ID_TYPES, SUBJECT_TYPES, Kind, label_for
 from console.domain.roles import AFTER_DECISION, Role, role_label
 from console.domain.sla import DUE_SOON_FRACTION
@@ -121,4 +122,5 @@ def init_app(app: Flask) -> None:
         item_statuses=ITEM_STATUSES,
         pending_undo=pending_undo,
         after_decision_choices=AFTER_DECISION,
+        material_label=material_label,
     )

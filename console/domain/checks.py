@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import idna
-from email_validator import EmailNotValidError, validate_email
 from stdnum.cn import ric, uscc
 
+from console.domain.emails import email_problem
 from console.domain.order_fields import ORIGINAL_FILING_KEYS, get_path
 from console.domain.provinces import PROVINCES, ProvinceRule
 
@@ -190,10 +190,9 @@ def contacts(body: dict, ctx: CheckContext) -> list[Finding]:
     if not email:
         out.append(_f("contacts", ERROR, "principal.email", "未填写电子邮箱"))
     else:
-        try:
-            validate_email(email, check_deliverability=False)
-        except EmailNotValidError as exc:
-            out.append(_f("contacts", ERROR, "principal.email", f"电子邮箱「{email}」无效：{exc}"))
+        problem = email_problem(email)
+        if problem:
+            out.append(_f("contacts", ERROR, "principal.email", f"电子邮箱「{email}」无效：{problem}"))
     return out
 
 

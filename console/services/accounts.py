@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from console.database import write_transaction
 from console.domain.calendar import utcnow
+from console.domain.emails import email_problem, normalised_email
 from console.domain.passwords import password_problem
 from console.domain.roles import AFTER_DECISION, is_role, username_problem
 from console.extensions import db
@@ -136,10 +136,11 @@ def create_user(username: str, password: str, role: str, *, display_name: str = 
     email = (email or "").strip()
     fields: dict[str, list[str]] = {}
     if email:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            fields["email"] = [f"电子邮箱无效：{exc}"]
+        problem = email_problem(email)
+        if problem:
+            fields["email"] = [f"电子邮箱无效：{problem}"]
+        else:
+            email = normalised_email(email)
     if username_problem(username):
         fields["username"] = [username_problem(username)]
     if not is_role(role):
@@ -210,10 +211,10 @@ def set_email(user_id: int, email: str, *, actor_id: int) -> User:
     """Where a user's alert e-mail goes ('' for none)."""
     email = (email or "").strip()
     if email:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise Invalid("电子邮箱无效", fields={"email": [f"电子邮箱无效：{exc}"]}) from None
+        problem = email_problem(email)
+        if problem:
+            raise Invalid("电子邮箱无效", fields={"email": [f"电子邮箱无效：{problem}"]})
+        email = normalised_email(email)
     with write_transaction():
         user = _user(user_id)
         user.email = email
