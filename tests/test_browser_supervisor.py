@@ -76,3 +76,18 @@ def test_releasing_everything_asks_with_the_count_and_can_be_undone(app, users, 
     with app.app_context():
         assert {orders.get_order(n).assignee_id for n in nos} == {users["alice"]}
     assert page.js_errors == []
+
+
+def test_a_save_far_down_the_settings_page_says_so_inside_the_viewport(app, users, live, chromium):
+    page = sign_in(chromium, live, "carol", PASSWORD)
+    page.goto(f"{live.url}/settings")
+    page.locator("#general button:has-text('保存')").click()
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("window.scrollY") > 300  # the redirect went back to the section
+    toast = page.locator("#toasts .flash.success")
+    expect(toast).to_contain_text("已保存")
+    box = toast.bounding_box()
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= page.viewport_size["height"]
+    page.locator("#toasts .toast-close").click()
+    expect(toast).to_have_count(0)
+    assert page.js_errors == []

@@ -156,6 +156,19 @@
   }
   document.addEventListener("DOMContentLoaded", countDownUndo);
 
+  // Toasts: a success fades after a few seconds (unless the pointer or focus is on it); any can be
+  // closed.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#toasts .flash.success").forEach(function (toast) {
+      setTimeout(function () {
+        if (!toast.matches(":hover, :focus-within")) toast.remove();
+      }, 8000);
+    });
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.classList && event.target.classList.contains("toast-close")) event.target.closest(".flash").remove();
+  });
+
   // Rows are re-rendered after a claim or a filter change: paint the cursor again.
   document.addEventListener("htmx:afterSettle", paintCursor);
 
