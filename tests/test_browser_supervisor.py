@@ -87,7 +87,7 @@ def test_a_save_far_down_the_settings_page_says_so_inside_the_viewport(app, user
     toast = page.locator("#toasts .flash.success")
     expect(toast).to_contain_text("已保存")
     box = toast.bounding_box()
-    assert box and 0 <= box["y"] and box["y"] + box["height"] <= page.viewport_size["height"]
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
     page.locator("#toasts .toast-close").click()
     expect(toast).to_have_count(0)
     assert page.js_errors == []
