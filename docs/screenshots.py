@@ -41,9 +41,12 @@ def main() -> None:
     with LiveServer(app) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for user, pages in (("zhangmin", [("queue.png", "/queues/initial-review", False),
-                                                  ("workspace.png", f"/orders/{flawed}", True)]),
+                                          ("workspace.png", f"/orders/{flawed}", True),
+                                          ("search.png", "/search?q=%E7%BD%91%E7%BB%9C%E7%A7%91%E6%8A%80", False),
+                                          ("queue-390.png", "/queues/initial-review", 390),
+                                          ("workspace-390.png", f"/orders/{flawed}", 390)]),
                             ("wangfang", [("supervisor.png", "/supervisor", True),
-                                                 ("bureau-queue.png", "/queues/bureau", False)])):
+                                          ("bureau-queue.png", "/queues/bureau", False)])):
             page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
             page.goto(f"{server.url}/login")
             page.fill("#username", user)
@@ -51,6 +54,10 @@ def main() -> None:
             page.click("button[type=submit]")
             page.wait_for_url("**/queues/initial-review")
             for filename, path, full in pages:
+                # True: the whole page; False: the first screen; a number: a phone-sized first screen.
+                page.set_viewport_size({"width": full, "height": 844} if full not in (True, False)
+                                       else {"width": 1440, "height": 900})
+                full = full is True
                 page.goto(server.url + path)
                 page.wait_for_load_state("networkidle")
                 page.screenshot(path=str(ROOT / "docs" / filename), full_page=full)
