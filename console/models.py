@@ -162,6 +162,9 @@ class Order(db.Model):
     tracking_no: Mapped[str] = mapped_column(String(40), default="", server_default="")
     sms_resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The sequence number of the order's last outbound event (console.services.outbox): raised
+    #: by an UPDATE in the change's own transaction, so concurrent changes never share a number.
+    event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     subject_type: Mapped[str] = mapped_column(String(20))
     subject_name: Mapped[str] = mapped_column(String(100))
@@ -549,3 +552,91 @@ class Absence(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# --- outbound events (issue: the portal hears of every change) -------------------------------
+
+class OutboxEvent(db.Model):
+    """Something the applicant should hear of, written in the same transaction as the change.
+    The id orders the feed (its cursor); ``sequence`` orders one order's events."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (UniqueConstraint("order_id", "sequence", name="uq_outbox_events_order_sequence"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    order_no: Mapped[str] = mapped_column(String(40))
+    sequence: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class WebhookEndpoint(db.Model):
+    """A portal address that receives events as signed POSTs. While a secret is rotated the
+    previous one signs too, until ``previous_secret_until``."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    event_types: Mapped[list] = mapped_column(JSON, default=list)  # [] = every type
+    secret: Mapped[str] = mapped_column(String(100))
+    previous_secret: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: Events up to this id have been given a delivery row (the fan-out's cursor).
+    fanned_out_to: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class WebhookDelivery(db.Model):
+    """One event for one endpoint: pending (with its next attempt), delivered, or dead (retries
+    exhausted; an admin can replay it)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_order", "endpoint_id", "order_id", "status", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(String(300), default="", server_default="")
+
+
+class WebhookAttempt(db.Model):
+    """Every POST made: when, the answer (or the error) and how long it took."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id"), Index("ix_webhook_attempts_at", "at"))
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(String(300), default="")
+
+
+class ApplicantText(db.Model):
+    """A supervisor's wording of the message an event carries to the applicant (defaults in
+    console.domain.applicant_texts)."""
+
+    __tablename__ = "applicant_texts"
+
+    type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    template: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -8,6 +8,7 @@ from flask import Flask, session
 from flask_wtf.csrf import generate_csrf
 
 from console.auth import can
+from console.domain.calendar import deadline_text as deadline
 from console.domain.calendar import to_local
 from console.domain.checks import check_label
 from console.domain.mailing import COURIERS, ITEM_STATUSES
@@ -41,23 +42,6 @@ def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if moment.tzinfo is None or moment.utcoffset() == timedelta(0):
         return (moment.replace(tzinfo=None) + _CST).strftime(fmt)
     return to_local(moment).strftime(fmt)
-
-
-WEEKDAYS = "一二三四五六日"
-
-
-def deadline(moment: datetime | None) -> str:
-    """A deadline as reviewers read it: "11-30（周一）24:00 前". Deadlines fall at the end of a working
-    day, which in local time is the next day's 00:00; that reads as the wrong day, so it is shown
-    as 24:00 of the day it ends."""
-    if moment is None:
-        return "—"
-    local_moment = (moment.replace(tzinfo=None) + _CST) if moment.utcoffset() == timedelta(0) else \
-        to_local(moment).replace(tzinfo=None)
-    if local_moment.hour == 0 and local_moment.minute == 0:
-        day = local_moment.date() - timedelta(days=1)
-        return f"{day:%m-%d}（周{WEEKDAYS[day.weekday()]}）24:00 前"
-    return f"{local_moment:%m-%d}（周{WEEKDAYS[local_moment.weekday()]}）{local_moment:%H:%M} 前"
 
 
 def time_left(due_at: datetime | None, entered_at: datetime | None = None, now: datetime | None = None) -> dict:

@@ -151,3 +151,22 @@ def to_local(moment: datetime) -> datetime:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+def deadline_text(moment: datetime | None) -> str:
+    """A deadline as reviewers read it: "11-30（周一）24:00 前". Deadlines fall at the end of a working
+    day, which in local time is the next day's 00:00; that reads as the wrong day, so it is shown
+    as 24:00 of the day it ends."""
+    if moment is None:
+        return "—"
+    # China has kept UTC+8 without daylight saving since 1991: a fixed offset is exact for UTC
+    # values and much cheaper than zoneinfo (a queue page formats fifty of these).
+    local_moment = (moment.replace(tzinfo=None) + timedelta(hours=8)) if moment.utcoffset() == timedelta(0) \
+        else to_local(moment).replace(tzinfo=None)
+    if local_moment.hour == 0 and local_moment.minute == 0:
+        day = local_moment.date() - timedelta(days=1)
+        return f"{day:%m-%d}（周{WEEKDAYS[day.weekday()]}）24:00 前"
+    return f"{local_moment:%m-%d}（周{WEEKDAYS[local_moment.weekday()]}）{local_moment:%H:%M} 前"

@@ -29,13 +29,14 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.sql import ColumnElement
 
-from console.domain.calendar import to_local
+from console.domain.calendar import to_local, utcnow
 from console.domain.checks import sms_required
 from console.domain.roles import Role
 from console.domain.sla import due, due_soon_from
 from console.domain.workflow import TERMINAL_STATES, Action, Route, State, TransitionRefused, plan, queue_of
 from console.extensions import db
 from console.models import Order, OrderEvent
+from console.services import outbox
 from console.services.actors import Actor
 from console.services.errors import Conflict, Forbidden, NotFound
 from console.services.rules import Rules, load_rules
@@ -121,11 +122,14 @@ def bump_many(order_ids: Sequence[int], now: datetime, *, where: Iterable[Column
 def record(order: Order, actor: Actor, action: str, *, at: datetime, from_state: str | None = None,
            to_state: str | None = None, reasons: Iterable[str] = (), note: str = "",
            changes: dict | None = None) -> OrderEvent:
-    """One entry of the order's history (in the caller's transaction)."""
+    """One entry of the order's history (in the caller's transaction), and the events it means for
+    the applicant in the outbox (console.services.outbox), in the same transaction."""
+    reasons = list(reasons)
     event = OrderEvent(order_id=order.id, at=at, actor_id=actor.user_id, actor_label=actor.label,
-                       action=action, from_state=from_state, to_state=to_state, reasons=list(reasons),
+                       action=action, from_state=from_state, to_state=to_state, reasons=reasons,
                        note=note, changes=changes or {})
     db.session.add(event)
+    outbox.emit(order, action, at=at, from_state=from_state, to_state=to_state, reasons=reasons, note=note)
     return event
 
 
@@ -202,8 +206,9 @@ def move(order: Order, action: Action, actor: Actor, *, now: datetime, expected_
 
 # --- bookkeeping that leaves the version alone ----------------------------------------------------
 
-def reschedule_many(deadlines: Sequence[dict]) -> None:
-    """New deadlines, ``{"oid", "entered", "due_at", "due_estimated", "due_soon_at", "next_alert_at"}`` each."""
+def reschedule_many(deadlines: Sequence[dict], *, at: datetime | None = None) -> None:
+    """New deadlines, ``{"oid", "entered", "due_at", "due_estimated", "due_soon_at", "next_alert_at"}`` each;
+    where ``"old_due_at"`` is given and differs, the applicant hears of it (``deadline.changed``)."""
     if deadlines:
         table = Order.__table__  # Core executemany: one statement for every row
         db.session.execute(
@@ -212,6 +217,8 @@ def reschedule_many(deadlines: Sequence[dict]) -> None:
                     due_soon_at=bindparam("new_due_soon_at"), next_alert_at=bindparam("new_next_alert_at")),
             [{"oid": d["oid"], "entered": d["entered"], **{f"new_{k}": d[k] for k in _DEADLINE_KEYS}}
              for d in deadlines])
+        moved = [d["oid"] for d in deadlines if "old_due_at" in d and d["old_due_at"] != d["due_at"]]
+        outbox.emit_deadlines(moved, at or utcnow())
 
 
 _DEADLINE_KEYS = ("due_at", "due_estimated", "due_soon_at", "next_alert_at")

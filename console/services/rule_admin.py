@@ -41,11 +41,12 @@ def recompute_due(*, states: set[str] | None = None, province: str | None = None
     """
     rules = load_rules()
     wanted = [s.value for s in TIMED_STATES if states is None or s.value in states]
-    query = select(Order.id, Order.state, Order.province, Order.stage_entered_at).where(Order.state.in_(wanted))
+    query = select(Order.id, Order.state, Order.province, Order.stage_entered_at, Order.due_at) \
+        .where(Order.state.in_(wanted))
     if province:
         query = query.where(Order.province == province)
-    params = [{"oid": oid, "entered": entered, **deadline_values(prov, state, entered, rules)}
-              for oid, state, prov, entered in db.session.execute(query)]
+    params = [{"oid": oid, "entered": entered, "old_due_at": due, **deadline_values(prov, state, entered, rules)}
+              for oid, state, prov, entered, due in db.session.execute(query)]
     reschedule_many(params)
     return len(params)
 
