@@ -21,6 +21,7 @@ from console.blueprints import (
     settings,
     stages,
     supervisor,
+    webhooks,
 )
 from console.config import ConfigError, load_config
 from console.converters import CONVERTERS
@@ -103,7 +104,8 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for module in (api, auth, health, queues, search, orders, stages, imports, supervisor, settings, alerts, admin):
+    for module in (api, auth, health, queues, search, orders, stages, imports, supervisor, settings, alerts, admin,
+                   webhooks):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, no CSRF
 

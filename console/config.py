@@ -85,6 +85,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
                                "application/json", "text/csv", "image/svg+xml", "text/plain"],
         # Open queue pages ask for their rows again this often (an ETag poll; 0 turns it off).
         "QUEUE_POLL_SECONDS": _number("CONSOLE_QUEUE_POLL_SECONDS", 15),
+        # Webhooks: a delivery is retried for this long, each POST waits this long for an answer.
+        "WEBHOOK_RETRY_HOURS": _number("CONSOLE_WEBHOOK_RETRY_HOURS", 24),
+        "WEBHOOK_TIMEOUT_SECONDS": _number("CONSOLE_WEBHOOK_TIMEOUT_SECONDS", 10),
         "WTF_CSRF_SSL_STRICT": mode == "production",
         "TESTING": mode == "testing",
     }

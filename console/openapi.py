@@ -8,6 +8,7 @@ against this document and fuzz the API with bodies generated from it.
 
 from __future__ import annotations
 
+from console.domain.applicant_texts import EVENT_LABELS, EVENT_TYPE_CODES
 from console.domain.order_body import MAX_DOMAINS, MAX_MATERIALS, ORDER_NO_RE
 from console.domain.order_fields import ORIGINAL_FILING_KEYS, SCALAR_FIELDS, Kind
 from console.domain.text import MAX_INT
@@ -121,6 +122,51 @@ def _body(schema_ref: str) -> dict:
     return {"required": True, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
 
 
+EVENT = {
+    "type": "object", "required": ["id", "type", "order_no", "sequence", "at", "data"],
+    "properties": {
+        "id": {"type": "string", "description": "事件 ID（也是 X-Console-Event-Id）；重复投递时不变，用于去重"},
+        "type": {"type": "string", "enum": list(EVENT_TYPE_CODES)},
+        "order_no": {"type": "string"},
+        "sequence": {"type": "integer", "minimum": 1, "description": "此订单的第几个事件；同一订单按此顺序投递"},
+        "at": {"type": "string", "format": "date-time"},
+        "data": {"type": "object", "required": ["state", "text"], "properties": {
+            "state": {"type": "string", "description": "事件发生后订单的状态"},
+            "text": {"type": "string", "description": "给申请人的消息（主管编辑的模板渲染而成），可直接展示或发送"},
+            "due_at": {"type": "string", "format": "date-time"},
+            "due_estimated": {"type": "boolean"},
+            "reasons": {"type": "array", "items": {"type": "object", "required": ["code", "label"], "properties": {
+                "code": {"type": "string"}, "label": {"type": "string"}}}},
+            "note": {"type": "string", "description": "给申请人的说明（驳回、资料核对不通过、短信核验失败、管局驳回）"},
+            "filing_number": {"type": "string", "description": "管局审核通过时的网站备案号"},
+        }},
+    },
+}
+FEED = {
+    "type": "object", "required": ["events", "next"],
+    "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+                   "next": {"type": "string", "description": "下次请求的 after；没有新事件时与本次相同"}},
+}
+WEBHOOK_HEADERS = {
+    "X-Console-Event-Id": "事件 ID（与正文 id 相同）",
+    "X-Console-Timestamp": "发送时间（Unix 秒）；拒绝与当前时间相差超过 5 分钟的请求可防重放",
+    "X-Console-Signature": "sha256=<HMAC-SHA256(密钥, 时间戳 + \".\" + 原始正文) 的十六进制>；轮换密钥期间有两个，以逗号分隔，任一匹配即可",
+}
+
+
+def _webhooks() -> dict:
+    """One webhook per event type (OpenAPI 3.1 ``webhooks``): the same Event body, signed."""
+    parameters = [{"name": name, "in": "header", "required": True, "description": text, "schema": {"type": "string"}}
+                  for name, text in WEBHOOK_HEADERS.items()]
+    return {code: {"post": {
+        "summary": EVENT_LABELS[code], "operationId": "event_" + code.replace(".", "_"), "parameters": parameters,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "allOf": [{"$ref": "#/components/schemas/Event"},
+                      {"type": "object", "properties": {"type": {"const": code}}}]}}}},
+        "responses": {"2XX": {"description": "已收到（其他状态会重试；410 会停用此接收地址）"}}}}
+        for code in EVENT_TYPE_CODES}
+
+
 def document() -> dict:
     """The whole OpenAPI 3.1 document."""
     order_ops = {
@@ -146,6 +192,17 @@ def document() -> dict:
             "parameters": [_order_no_parameter()], "requestBody": _body("#/components/schemas/SmsVerified"),
             "responses": _responses({"200": "已提交管局审核"}, ("400", "401", "404", "409", "413", "422"))}},
     }
+    paths["/events"] = {"get": {
+        "operationId": "listEvents", "summary": "事件流：按发生顺序列出事件（不能接收 Webhook 时使用）",
+        "parameters": [
+            {"name": "after", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"},
+             "description": "上次响应的 next；首次省略或为 0"},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+        "responses": {"200": {"description": "事件", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Feed"}}}},
+            **{status: {"description": ERROR_STATUSES[status], "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}} for status in ("401", "422")}}}}
     for path, (summary, operation) in order_ops.items():
         paths[path] = {"post": {"operationId": operation, "summary": summary, "parameters": [_order_no_parameter()],
                                 "responses": _responses({"200": "已终止"}, ("401", "404", "409"))}}
@@ -156,7 +213,7 @@ def document() -> dict:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": paths,
-        "webhooks": {},
+        "webhooks": _webhooks(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
@@ -164,6 +221,8 @@ def document() -> dict:
                 "SmsVerified": {"type": "object", "required": ["verified_at"], "properties": {
                     "verified_at": {"type": "string", "format": "date-time"}}},
                 "Progress": PROGRESS,
+                "Event": EVENT,
+                "Feed": FEED,
                 "Error": ERROR,
             },
         },

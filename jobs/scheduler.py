@@ -21,7 +21,13 @@ from flask import Flask
 
 from console.services import leases
 from console.services.jobruns import SWEEP
-from jobs.tasks import LEASE_NAME, apply_imports_if_leader, interval_seconds, run_sweep_if_leader
+from jobs.tasks import (
+    LEASE_NAME,
+    apply_imports_if_leader,
+    deliver_webhooks_if_leader,
+    interval_seconds,
+    run_sweep_if_leader,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,9 @@ SWEEP_JOB_ID = SWEEP  # the job's id is the name its runs are recorded under
 IMPORT_JOB_ID = "bureau_imports"
 #: How soon a queued import starts (a batch in progress keeps its runner until it is done).
 IMPORT_TICK_SECONDS = 2
+WEBHOOK_JOB_ID = "webhooks"
+#: How soon an event goes out (each tick sends everything due, in batches).
+WEBHOOK_TICK_SECONDS = 2
 
 
 def holder_id() -> str:
@@ -47,6 +56,10 @@ def configure(scheduler: BaseScheduler, app: Flask, holder: str) -> BaseSchedule
     scheduler.add_job(
         apply_imports_if_leader, "interval", seconds=IMPORT_TICK_SECONDS, args=[app, holder], id=IMPORT_JOB_ID,
         name="bureau imports", replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=30,
+    )
+    scheduler.add_job(
+        deliver_webhooks_if_leader, "interval", seconds=WEBHOOK_TICK_SECONDS, args=[app, holder], id=WEBHOOK_JOB_ID,
+        name="webhooks", replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=30,
     )
     return scheduler
 

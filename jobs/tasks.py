@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from console.services import alerts, imports, leases
+from console.services import alerts, imports, leases, webhooks
 from console.services.jobruns import SWEEP, recorded_run
 from console.services.settings import get_setting
 
@@ -67,4 +67,22 @@ def apply_imports_if_leader(app: Flask, holder: str) -> dict | None:
             return summary
         except Exception:
             log.exception("bureau import step failed; retrying on the next tick")
+            return None
+
+
+def deliver_webhooks_if_leader(app: Flask, holder: str) -> dict | None:
+    """The webhook tick: while holding the lease, fan new events out and send what is due (in
+    batches, renewing the lease between them)."""
+    with app.app_context():
+        ttl = lease_ttl(interval_seconds(app))
+        try:
+            if not leases.acquire(LEASE_NAME, holder, ttl):
+                return None
+            summary = webhooks.deliver_pending(keep_going=lambda: leases.acquire(LEASE_NAME, holder, ttl))
+            if summary["sent"] or summary["fanned_out"]:
+                log.info("webhooks: %(fanned_out)s new deliveries, %(sent)s sent, %(delivered)s delivered, "
+                         "%(failed)s to retry, %(dead)s dead", summary)
+            return summary
+        except Exception:
+            log.exception("webhook delivery failed; retrying on the next tick")
             return None

@@ -206,7 +206,8 @@ def test_the_hostile_cases_are_json_serialisable():
 #: POST endpoints that take no input but the CSRF token: only their path can be hostile.
 NO_INPUT = {"admin.activate", "admin.deactivate", "admin.revoke_api_token", "admin.sign_out_everywhere",
             "imports.apply", "orders.claim", "orders.presence", "queues.claim_next", "queues.claim",
-            "queues.unclaim", "settings.calendar_delete", "supervisor.delete_absence", "auth.keepalive"}
+            "queues.unclaim", "settings.calendar_delete", "supervisor.delete_absence", "auth.keepalive",
+            "webhooks.rotate", "webhooks.disable", "webhooks.enable", "webhooks.replay_all", "webhooks.replay_one"}
 #: Signing in and out are tested on their own (a NUL user name above; logging out ends the session).
 NOT_WALKED = {"auth.login", "auth.logout"}
 #: Every field name the console's forms use, each given a hostile value.
@@ -216,7 +217,8 @@ HOSTILE_FORM = {name: NUL for name in (
     "website__domains", "edit_note", "username", "display_name", "role", "email", "password", "name", "ids", "stage",
     "limit", "unit", "day", "kind", "year", "schedule", "code", "label", "active", "session_idle_minutes",
     "sms_required_from", "bureau_limit_days", "mailing_address", "mailing_items", "user_id", "starts_on",
-    "ends_on", "to", "queue", "order", "snapshot", "back")} | {"version": HUGE, "fail-version": HUGE,
+    "ends_on", "to", "queue", "order", "snapshot", "back", "template", "url", "event_types", "after_decision",
+    "at")} | {"version": HUGE, "fail-version": HUGE,
                                                                   "reject-version": HUGE, "scope": "all"}
 HOSTILE_PATH = {"order_no": "x%00y", "id": str(2**31), "queue": "x%00", "section": "x%00", "province": "x%00",
                 "day": "2026-13-45"}

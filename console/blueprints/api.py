@@ -14,6 +14,7 @@ from console.domain.workflow import Action
 from console.errors import error_response
 from console.openapi import document as openapi_document
 from console.services import orders as order_service
+from console.services import outbox
 from console.services.actors import Actor
 from console.services.errors import Invalid, ServiceError
 from console.services.progress import order_progress
@@ -118,3 +119,27 @@ def get_order(order_no: str):
 
 def progress(order):
     return jsonify(order_progress(order))
+
+
+@bp.get("/events")
+@token_required
+def events():
+    """The event feed, oldest first: ``after`` is the ``next`` of the previous answer (0 or absent
+    to start), ``limit`` 1–1000 (default 100). The same events the webhooks carry."""
+    after = _whole_number("after", 0, MAX_CURSOR)
+    limit = _whole_number("limit", outbox.FEED_LIMIT, outbox.FEED_MAX, minimum=1)
+    items, cursor = outbox.feed(after, limit)
+    return jsonify({"events": items, "next": cursor})
+
+
+#: The feed's cursor is an event id (a 64-bit integer on PostgreSQL).
+MAX_CURSOR = 2**63 - 1
+
+
+def _whole_number(name: str, default: int, maximum: int, *, minimum: int = 0) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not minimum <= int(raw) <= maximum:
+        raise Invalid("参数无效", fields={name: [f"须为 {minimum}–{maximum} 的整数"]})
+    return int(raw)

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from console.auth import requires
+from console.domain.applicant_texts import DEFAULT_TEXTS, EVENT_LABELS, PLACEHOLDERS
 from console.domain.calendar import to_local, utcnow
 from console.domain.provinces import PROVINCE_NAMES
 from console.domain.sla import Unit
@@ -22,8 +23,9 @@ from console.forms.settings import (
     SlaForm,
     general_form,
 )
-from console.responses import go, respond
-from console.services import rule_admin
+from console.forms.webhooks import TextForm
+from console.responses import go, partial, respond
+from console.services import outbox, rule_admin
 from console.services.actors import Actor
 from console.services.errors import Invalid, NotFound
 from console.services.reasons import catalogue
@@ -172,3 +174,42 @@ def general():
     except Invalid as exc:
         return _service_refused("general", exc)
     return _done("设置已保存", "general")
+
+
+# --- the applicant's messages ------------------------------------------------------------------
+
+@bp.get("/texts")
+@requires("keep_rules")
+def texts():
+    """The message each event carries to the applicant, one template per event type, with a preview."""
+    return respond("settings/texts.html", texts=outbox.texts(), placeholders=PLACEHOLDERS,
+                   errors={}, form=TextForm(formdata=None))
+
+
+@bp.post("/texts/<event_type>")
+@requires("keep_rules")
+def save_text(event_type: str):
+    """Save one template (its default again when emptied to the default)."""
+    if event_type not in DEFAULT_TEXTS:
+        abort(404)
+    form = TextForm()
+    if not form.validate_on_submit():
+        return respond("settings/texts.html", status=422, texts=outbox.texts(), placeholders=PLACEHOLDERS,
+                       errors={event_type: [m for ms in field_errors(form).values() for m in ms]},
+                       submitted={event_type: form.template.data or ""}, form=form)
+    try:
+        outbox.save_text(event_type, form.template.data, actor_id=current_user.id)
+    except (Invalid, NotFound) as exc:
+        return go(url_for("settings.texts", _anchor="text-" + event_type.replace(".", "-")), exc.message, "error")
+    return go(url_for("settings.texts", _anchor="text-" + event_type.replace(".", "-")), f"「{EVENT_LABELS[event_type]}」的消息已保存")
+
+
+@bp.post("/texts/preview")
+@requires("keep_rules")
+def preview_text():
+    """The template being typed, rendered for a sample order (htmx, as one types)."""
+    form = TextForm()
+    if not form.validate_on_submit():
+        problems = [m for ms in field_errors(form).values() for m in ms] or ["提交的内容无效"]
+        return partial("settings/_text_preview.html", status=422, problem="；".join(problems))
+    return partial("settings/_text_preview.html", preview=outbox.preview(form.template.data))

@@ -70,4 +70,7 @@ def template_problem(template: str) -> str | None:
 def render(template: str, values: dict[str, str]) -> str:
     """The template with ``values`` (missing ones empty); whitespace left by empty ones collapsed."""
     text = template.format_map({name: values.get(name, "") or "" for name in PLACEHOLDERS})
-    return " ".join(text.split())
+    text = " ".join(text.split())
+    for doubled, single in (("。。", "。"), ("。 。", "。"), ("：。", "。"), ("，。", "。")):
+        text = text.replace(doubled, single)
+    return text

@@ -14,12 +14,15 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, update
 
+from console.database import write_transaction
 from console.domain import applicant_texts
-from console.domain.calendar import deadline_text
+from console.domain.calendar import deadline_text, utcnow
 from console.domain.workflow import State
 from console.extensions import db
 from console.models import ApplicantText, Order, OutboxEvent
 from console.services import reasons as reason_service
+from console.services.audit import audit
+from console.services.errors import Invalid, NotFound
 
 FEED_LIMIT = 100
 FEED_MAX = 1000
@@ -128,3 +131,45 @@ def feed(after: int, limit: int = FEED_LIMIT) -> tuple[list[dict], str]:
     events = db.session.scalars(select(OutboxEvent).where(OutboxEvent.id > after)
                                 .order_by(OutboxEvent.id).limit(limit)).all()
     return [event_json(e) for e in events], str(events[-1].id if events else after)
+
+
+# --- the applicant's messages ------------------------------------------------------------------
+
+SAMPLE = {"order_no": "JR2026112800001", "subject": "杭州云栈科技有限公司", "site": "云栈科技官网",
+          "domain": "yunzhan.cn", "province": "浙江", "reasons": "信息与原备案不一致；联系电话或电子邮箱无效",
+          "note": "请将网站名称改为与原备案一致。", "deadline": "12-01（周二）24:00 前", "filing_number": "浙ICP备12345678号-1"}
+
+
+def texts() -> list[dict]:
+    """Every event type with its template (the supervisors' or the default) and a sample rendering."""
+    current = _texts()
+    return [{"code": t.code, "label": t.label, "template": current[t.code], "default": t.default,
+             "changed": current[t.code] != t.default, "preview": preview(current[t.code])}
+            for t in applicant_texts.EVENT_TYPES]
+
+
+def preview(template: str) -> str:
+    """``template`` rendered for a sample order (or why it cannot be used)."""
+    problem = applicant_texts.template_problem(template)
+    return f"（无法使用：{problem}）" if problem else applicant_texts.render(template, SAMPLE)
+
+
+def save_text(event_type: str, template: str, *, actor_id: int | None) -> None:
+    """A supervisor's wording for one event type (the default again when it equals it)."""
+    if event_type not in applicant_texts.DEFAULT_TEXTS:
+        raise NotFound("事件类型不存在")
+    template = template.strip()
+    problem = applicant_texts.template_problem(template)
+    if problem:
+        raise Invalid("消息模板无效", fields={"template": [problem]})
+    with write_transaction():
+        row = db.session.get(ApplicantText, event_type)
+        if template == applicant_texts.DEFAULT_TEXTS[event_type]:
+            if row is not None:
+                db.session.delete(row)
+        else:
+            row = row or ApplicantText(type=event_type)
+            row.template, row.updated_by = template, actor_id
+            row.updated_at = utcnow()
+            db.session.add(row)
+        audit("settings.text", actor_id=actor_id, target=event_type, detail={"template": template})
