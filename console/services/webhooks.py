@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from console.database import write_transaction
@@ -241,34 +241,50 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 
 def _settle(results: list[Sent], now: datetime) -> dict:
+    """Write what the POSTs answered: one attempt row each, and each delivery's new state (one
+    executemany statement; a delivery replayed or settled meanwhile is left as it is)."""
     retry_window = timedelta(hours=current_app.config.get("WEBHOOK_RETRY_HOURS", 24))
     summary = {"delivered": 0, "failed": 0, "dead": 0, "disabled": 0}
     with write_transaction():
         db.session.execute(insert(WebhookAttempt), [
             {"delivery_id": r.delivery_id, "at": now, "status_code": r.status, "latency_ms": r.latency_ms,
              "error": r.error} for r in results])
+        current = {d.id: d for d in db.session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.attempts,
+                   WebhookDelivery.created_at)
+            .where(WebhookDelivery.id.in_([r.delivery_id for r in results]),
+                   WebhookDelivery.status == "pending")).all()}
+        changes, gone = [], set()
         for r in results:
-            delivery = db.session.get(WebhookDelivery, r.delivery_id)
-            if delivery is None or delivery.status != "pending":
-                continue  # replayed or settled by someone else meanwhile
-            delivery.attempts += 1
-            delivery.last_status, delivery.last_error = r.status, r.error
+            d = current.get(r.delivery_id)
+            if d is None:
+                continue
+            change = {"d_id": d.id, "attempts": d.attempts + 1, "last_status": r.status, "last_error": r.error,
+                      "status": "pending", "delivered_at": None, "next_attempt_at": now}
             if r.status is not None and 200 <= r.status < 300:
-                delivery.status, delivery.delivered_at = "delivered", now
+                change.update(status="delivered", delivered_at=now)
                 summary["delivered"] += 1
             elif r.status == 410:
-                endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
-                if endpoint.active:
-                    endpoint.active = False
-                    endpoint.disabled_reason = "接收方返回 410 Gone，已自动停用"
-                    summary["disabled"] += 1
-                delivery.next_attempt_at = now  # waits for the endpoint to be enabled again
-            elif now - delivery.created_at >= retry_window:
-                delivery.status = "dead"
+                gone.add(d.endpoint_id)  # waits (next_attempt_at now) until the endpoint is enabled again
+            elif now - d.created_at >= retry_window:
+                change["status"] = "dead"
                 summary["dead"] += 1
             else:
-                delivery.next_attempt_at = now + backoff(delivery.attempts)
+                change["next_attempt_at"] = now + backoff(d.attempts + 1)
                 summary["failed"] += 1
+            changes.append(change)
+        if changes:
+            table = WebhookDelivery.__table__
+            db.session.execute(
+                update(table).where(table.c.id == bindparam("d_id"), table.c.status == "pending")
+                .values(attempts=bindparam("attempts"), last_status=bindparam("last_status"),
+                        last_error=bindparam("last_error"), status=bindparam("status"),
+                        delivered_at=bindparam("delivered_at"), next_attempt_at=bindparam("next_attempt_at")),
+                changes)
+        if gone:
+            summary["disabled"] = db.session.execute(
+                update(WebhookEndpoint).where(WebhookEndpoint.id.in_(gone), WebhookEndpoint.active)
+                .values(active=False, disabled_reason="接收方返回 410 Gone，已自动停用")).rowcount
     return summary
 
 
