@@ -146,3 +146,26 @@ def test_every_documented_path_exists(app, path):
     adapter = app.url_map.bind("localhost")
     method = next(iter(DOC["paths"][path])).upper()
     assert adapter.match(concrete, method=method)
+
+
+def test_the_feed_and_every_webhook_payload_match_the_document(app, api):
+    from tests.receiver import Receiver
+    from tests.test_webhooks import deliver, endpoint
+
+    body = order_body()
+    with Receiver() as receiver:
+        endpoint(app, receiver.url)
+        api.post("/orders", body)
+        api.post(f"/orders/{body['order_no']}/abandon")
+        deliver(app)
+        assert [r["event"]["type"] for r in receiver.received] == ["order.submitted", "order.abandoned"]
+        for got in receiver.received:
+            hook = DOC["webhooks"][got["event"]["type"]]["post"]
+            schema = hook["requestBody"]["content"]["application/json"]["schema"]
+            jsonschema.validate(got["event"], {**schema, "components": DOC["components"]},
+                                cls=jsonschema.Draft202012Validator)
+            documented = {p["name"] for p in hook["parameters"] if p["in"] == "header"}
+            assert documented <= set(got["headers"])
+    check(api.get("/events?after=0&limit=10"), "/events", "get")  # 200
+    check(api.get("/events?limit=0"), "/events", "get")  # 422
+    check(api.raw.get("/api/v1/events"), "/events", "get")  # 401
