@@ -31,21 +31,11 @@ from jinja2 import Template
 from sqlalchemy import event, insert, select, text, update
 
 from console import create_app
-from console.domain.provinces import PROVINCES
-from console.domain.workflow import State, queue_of
 from console.extensions import db
-from console.models import Order, OrderDomain, OrderEvent, User
-from console.services.order_writes import deadline_values
-from console.services.rules import load_rules
+from console.models import Order, User
+from console.services.bulk_seed import seed_bulk
 
 PASSWORD = "bench password 2026"  # noqa: S105 (a throwaway user in a throwaway database)
-#: (state, share): most orders are finished; a few percent are open.
-MIX = [(State.APPROVED, 0.80), (State.ABANDONED, 0.04), (State.REVOKED, 0.02), (State.BUREAU_REJECTED, 0.02),
-       (State.RETURNED, 0.03), (State.INITIAL_REVIEW, 0.015), (State.AWAITING_MAIL, 0.005), (State.MAIL_CHECK, 0.002),
-       (State.SMS_VERIFICATION, 0.008), (State.BUREAU_REVIEW, 0.06)]
-WORDS = ["云栈", "星河", "蓝海", "青禾", "远航", "拓维", "睿思", "博远", "嘉禾", "恒信", "天成", "优创"]
-PINYIN = ["yunzhan", "xinghe", "lanhai", "qinghe", "yuanhang", "tuowei", "ruisi", "boyuan", "jiahe", "hengxin",
-          "tiancheng", "youchuang"]
 
 
 class StatementCounter:
@@ -64,14 +54,10 @@ def fresh_database(url: str | None) -> str:
 
 
 def seed(app, count: int, rng: random.Random) -> dict:
-    """Bulk insert (Core executemany in chunks): orders, their domains and history."""
+    """The bench's two users, then ``count`` orders through the bulk path of ``icp-console seed``
+    (console.services.bulk_seed: COPY on PostgreSQL, the same realistic mix)."""
     started = time.perf_counter()
     now = datetime.now(UTC)
-    with app.app_context():
-        rules = load_rules()
-    provinces = list(PROVINCES)
-    states = [m[0] for m in MIX]
-    weights = [m[1] for m in MIX]
     with app.app_context():
         from werkzeug.security import generate_password_hash
 
@@ -81,67 +67,7 @@ def seed(app, count: int, rng: random.Random) -> dict:
              "session_version": 1, "created_at": now, "email": ""}
             for name, display, role in (("spec", "审核员", "specialist"), ("boss", "主管", "supervisor"))])
         db.session.commit()
-        chunk, next_id, deadlines_cache = 5000, 1, {}
-        for start in range(0, count, chunk):
-            orders, domains, events = [], [], []
-            for i in range(start, min(count, start + chunk)):
-                state = rng.choices(states, weights)[0]
-                province = rng.choice(provinces)
-                open_state = state.value in {"initial_review", "awaiting_mail", "mail_check", "sms_verification",
-                                             "bureau_review"}
-                age = timedelta(hours=rng.uniform(0.5, 70) if open_state else rng.uniform(24, 24 * 365))
-                entered = now - age
-                key = (state.value, province, entered.date(), entered.hour)
-                if open_state:
-                    if key not in deadlines_cache:
-                        deadlines_cache[key] = deadline_values(province, state, entered, rules)
-                    timing = deadlines_cache[key]
-                else:
-                    timing = {"due_at": None, "due_estimated": False, "due_soon_at": None, "next_alert_at": None}
-                word = rng.randrange(len(WORDS))
-                domain = f"{PINYIN[word]}{i}.cn"
-                prefix = PROVINCES[province].icp_prefix
-                orders.append({
-                    "id": next_id, "order_no": f"JR{i:010d}", "kind": "new_access", "state": state.value,
-                    "queue": queue_of(state.value),
-                    "province": province, "version": 3, "submitted_at": entered, "first_submitted_at": entered,
-                    "created_at": entered, "updated_at": entered, "stage_entered_at": entered, **timing,
-                    "assignee_id": None, "intake_hash": "x" * 64, "submission_hash": "x" * 64,
-                    "submission_round": 1, "mailing_required": False, "error_count": rng.choice([0, 0, 0, 1, 2]),
-                    "warning_count": rng.choice([0, 0, 1]), "findings": [], "mail_round": 0, "courier": "",
-                    "tracking_no": "", "sms_resends": 0,
-                    "subject_type": "enterprise", "subject_name": f"{WORDS[word]}科技有限公司{i}",
-                    "subject_cert_type": "uscc", "subject_cert_number": f"9133{i:014d}",
-                    "cert_province": province, "cert_city": "", "cert_district": "", "cert_detail": "某路1号",
-                    "mail_province": province, "mail_city": "", "mail_district": "", "mail_detail": "某路1号",
-                    "address_remark": "", "subject_filing_number": f"{prefix}ICP备{10000000 + i}号",
-                    "website_name": f"{WORDS[word]}官网", "website_filing_number": f"{prefix}ICP备{10000000 + i}号-1",
-                    "previous_provider": "", "main_domain": domain, "principal_name": "张伟",
-                    "principal_id_type": "resident_id", "principal_id_number": "330106199003071236",
-                    "principal_mobile": f"138{i % 100000000:08d}", "principal_mobile2": "", "principal_email": "",
-                    "principal_emergency_phone": "", "product_instance_id": "", "product_region": "",
-                    "product_public_ip": "", "product_verified": True, "filing_password_verified": True,
-                    "identity_verified": True, "original_filing": {},
-                })
-                domains.append({"order_id": next_id, "position": 0, "domain": domain})
-                events.append({"order_id": next_id, "at": entered, "actor_id": None, "actor_label": "portal:bench",
-                               "action": "submit", "from_state": None, "to_state": "initial_review", "reasons": [],
-                               "note": "", "changes": {}})
-                if not open_state:
-                    events.append({"order_id": next_id, "at": entered + timedelta(hours=2), "actor_id": None,
-                                   "actor_label": "bench", "action": "bureau_approve", "from_state": "bureau_review",
-                                   "to_state": state.value, "reasons": [], "note": "", "changes": {}})
-                next_id += 1
-            db.session.execute(insert(Order), orders)
-            db.session.execute(insert(OrderDomain), domains)
-            db.session.execute(insert(OrderEvent), events)
-            db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("SELECT setval('orders_id_seq', (SELECT max(id) FROM orders))"))
-            db.session.execute(text("ANALYZE"))
-        else:
-            db.session.execute(text("ANALYZE"))
-        db.session.commit()
+        seed_bulk(count, rng=rng, now=now, order_prefix="JR")
         open_count = db.session.scalar(select(db.func.count(Order.id)).where(Order.due_at.is_not(None)))
         overdue = db.session.scalar(select(db.func.count(Order.id)).where(Order.due_at < now))
     return {"seconds": time.perf_counter() - started, "open": open_count, "overdue": overdue}
@@ -178,15 +104,17 @@ BASELINE = Template("""<table>{% for r in rows %}<tr><td>{{ r.order_no }}</td><t
 
 def _setup(n: int) -> tuple[str, str, str, list[str]]:
     """A deep cursor, a province and a search term that match, and orders to claim."""
-    queue_rows = db.session.execute(select(Order.id, Order.due_at).where(Order.state == "initial_review")
-                                    .order_by(Order.due_at, Order.id)).all()
+    queue_rows = db.session.execute(select(Order.id, Order.due_at, Order.stage_entered_at)
+                                    .where(Order.state == "initial_review")
+                                    .order_by(Order.due_at, Order.stage_entered_at, Order.id)).all()
     deep = queue_rows[max(0, len(queue_rows) - 60)]
     province = db.session.scalar(select(Order.province).where(Order.state == "initial_review").limit(1))
     some = db.session.scalar(select(Order.subject_name).where(Order.state == "initial_review").limit(1))
     targets = [r.order_no for r in db.session.execute(
         select(Order.order_no).where(Order.state == "initial_review", Order.assignee_id.is_(None))
         .order_by(Order.id).limit(2 * n))]
-    return f"{deep.due_at.timestamp():.6f}_{deep.id}", province, some[:2], targets
+    # the queue's keyset cursor (console.services.queues._cursor): deadline, stage entry, id
+    return f"{deep.due_at.timestamp():.6f}_{deep.stage_entered_at.timestamp():.6f}_{deep.id}", province, some[:2], targets
 
 
 def add_baseline_route(app) -> None:
@@ -202,7 +130,7 @@ def add_baseline_route(app) -> None:
     def baseline():
         rows = db.session.execute(text(
             "SELECT order_no, kind, subject_name, province, main_domain, submitted_at, due_at, assignee_id, "
-            "error_count FROM orders WHERE state = 'initial_review' ORDER BY due_at, id LIMIT 50")).all()
+            "error_count FROM orders WHERE state = 'initial_review' ORDER BY due_at, stage_entered_at, id LIMIT 50")).all()
         return BASELINE.render(rows=rows)
 
     app.register_blueprint(bp)

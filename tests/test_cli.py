@@ -50,6 +50,32 @@ def test_seed_makes_orders_in_many_states_with_progress(app, database_url):
         assert db.session.scalar(select(func.count(Order.id)).where(Order.error_count > 0)) > 0
 
 
+def test_seed_takes_the_bulk_path_for_large_counts_and_the_console_works_on_what_it_made(app, database_url):
+    from tests.conftest import Browser, make_user
+
+    result = run(database_url, "seed", "--orders", "3000", "--random-seed", "5")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["path"] == "bulk" and summary["created"] == 3000 and sum(summary["by_state"].values()) == 3000
+    assert "生成演示订单（批量）" in result.stderr  # the progress bar (drawn in full on a terminal)
+    again = run(database_url, "seed", "--orders", "2500", "--bulk")  # appended after the first batch
+    assert again.returncode == 0, again.stderr
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Order.id))) == 5500
+        assert db.session.scalar(select(func.count(Order.id)).where(Order.state == "approved")) > 3500
+        phone = db.session.scalar(select(Order.principal_mobile).where(Order.state == "approved").limit(1))
+    make_user(app, "erin", "specialist")
+    erin = Browser(app, "erin")
+    assert erin.get("/queues/initial-review").status_code == 200
+    assert "接入成功" in erin.get(f"/search?q={phone}").get_data(as_text=True)
+
+
+def test_seed_refuses_counts_outside_its_range(app, database_url):
+    for bad in ("0", "10000001", "abc"):
+        result = run(database_url, "seed", "--orders", bad)
+        assert result.returncode == 2 and "--orders" in result.stderr
+
+
 def test_a_server_error_is_a_chinese_page_without_a_trace_and_nothing_is_kept(app, users, monkeypatch):
     from console.blueprints import queues
     from tests.conftest import Browser

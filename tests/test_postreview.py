@@ -276,6 +276,24 @@ def test_the_import_pages_upload_preview_apply_and_progress(app, users):
     assert carol.post(f"/bureau/imports/{import_id}/apply").status_code == 302
     queued = carol.get(f"/bureau/imports/{import_id}").get_data(as_text=True)
     assert "排队中" in queued and state(app, a) == "bureau_review"  # the web request applies nothing
+    # the progress poll reads the counters, never the rows' JSON
+    from sqlalchemy import event as sa_event
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *rest):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        polled = carol.get(f"/bureau/imports/{import_id}/progress", htmx=True)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    assert polled.status_code == 200 and "排队中" in polled.get_data(as_text=True)
+    reads = [sql for sql in seen if "bureau_imports" in sql and sql.lstrip().upper().startswith("SELECT")]
+    assert reads and not any("bureau_imports.rows" in sql for sql in reads), reads
     with app.app_context():
         assert imports.apply_pending()["finished"] is True  # the jobs process's step
     assert state(app, a) == "approved"

@@ -67,8 +67,8 @@ def apply(import_id: int):
 @bp.get("/<id:import_id>/progress")
 @requires("supervise")
 def progress(import_id: int):
-    """The progress bar (polled every second while applying)."""
-    batch = imports.get_import(import_id)
+    """The progress bar (polled every second while applying): counters only, never the rows."""
+    batch = imports.get_progress(import_id)
     if batch.status == "done" and wants_fragment():
         return refresh(url_for("imports.show", import_id=import_id))
     return partial("imports/_progress.html", batch=batch, stalled=imports.stalled(batch))
