@@ -88,10 +88,10 @@ def timed(fn, n: int) -> dict:
     return {"p50_ms": round(statistics.median(samples), 2), "p95_ms": round(percentile(samples, 95), 2)}
 
 
-def login(client) -> str:
+def login(client, username: str = "spec") -> str:
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"username": "spec", "password": PASSWORD, "csrf_token": token})
+    response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, response.status_code
     page = client.get("/queues/initial-review").get_data(as_text=True)
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
@@ -168,12 +168,19 @@ def main() -> int:
     n = args.requests
     client = app.test_client()
     csrf = login(client)
+    boss = app.test_client()  # the supervisors' pages
+    login(boss, "boss")
     # Requests run outside any app context, as in production: each gets its own context, session
     # and sign-in check (a request inside an open app context would share its session and g).
     # The look-ups around them open short contexts of their own.
     with app.app_context():
         counter = StatementCounter(db.engine)
         deep_cursor, province, term, targets = _setup(n)
+        # a closed order, as an applicant would read it out on the phone
+        found = db.session.execute(select(Order.order_no, Order.principal_mobile, Order.main_domain,
+                                          Order.subject_cert_number, Order.website_filing_number,
+                                          Order.subject_name)
+                                   .where(Order.state == "approved").order_by(Order.id.desc()).limit(1)).one()
     htmx = {"HX-Request": "true"}
 
     pages = {
@@ -186,6 +193,14 @@ def main() -> int:
         "queue_mailing": lambda: client.get("/queues/mailing"),
         "queue_bureau": lambda: client.get("/queues/bureau"),
         "counts": lambda: client.get("/queues/counts", headers=htmx),
+        "search_order_no": lambda: client.get(f"/search?q={found.order_no}", headers=htmx),
+        "search_phone": lambda: client.get(f"/search?q={found.principal_mobile}", headers=htmx),
+        "search_domain": lambda: client.get(f"/search?q={found.main_domain}", headers=htmx),
+        "search_cert": lambda: client.get(f"/search?q={found.subject_cert_number}", headers=htmx),
+        "search_filing": lambda: client.get(f"/search?q={found.website_filing_number}", headers=htmx),
+        "search_fragment": lambda: client.get(f"/search?q={found.subject_name[-8:]}", headers=htmx),
+        "supervisor_board": lambda: boss.get("/supervisor", headers=htmx),
+        "stats_csv": lambda: boss.get("/supervisor/stats.csv"),
         "metrics": lambda: client.get("/metrics"),
         "readyz": lambda: client.get("/readyz"),
     }
@@ -309,6 +324,10 @@ def report(r: dict) -> None:
         ("search term", "queue_search"), ("province filter", "queue_province"),
         ("mailing queue", "queue_mailing"), ("bureau queue", "queue_bureau"),
         ("nav counts (polled)", "counts"), ("/metrics scrape", "metrics"), ("/readyz", "readyz"),
+        ("search: order number", "search_order_no"), ("search: phone", "search_phone"),
+        ("search: domain", "search_domain"), ("search: certificate no.", "search_cert"),
+        ("search: filing number", "search_filing"), ("search: name fragment", "search_fragment"),
+        ("supervisors' board", "supervisor_board"), ("statistics CSV", "stats_csv"),
         ("baseline (SQL + minimal template)", "baseline"), ("workspace", "workspace"), ("claim", "claim"),
         ("approve", "approve"), ("sweep, nothing new", "sweep_empty"),
     ]

@@ -43,10 +43,23 @@ def test_every_page_of_the_console_has_no_serious_violation(app, users, live, ch
         bureau = orders.submit(order_body(submitted_at="2018-09-09T10:00:00+08:00"), Actor.portal("t"))[0].order_no
         orders.decide(bureau, Action.APPROVE, BOSS, expected_version=v(app, bureau))
         postreview.record_shipment(posted, "sf", "SF1234567890123", BOSS, expected_version=v(app, posted))
+        # the workspace in its other stages: mail check, SMS verification, bureau review, closed
+        checking = orders.submit(order_body(province="海南"), Actor.portal("t"))[0].order_no
+        orders.decide(checking, Action.APPROVE, BOSS, expected_version=v(app, checking))
+        postreview.record_shipment(checking, "sf", "SF1234567890124", BOSS, expected_version=v(app, checking))
+        from datetime import UTC, datetime
+
+        postreview.receive_mail(checking, datetime.now(UTC).date(), BOSS, expected_version=v(app, checking))
+        sms = orders.submit(order_body(), Actor.portal("t"))[0].order_no
+        orders.decide(sms, Action.APPROVE, BOSS, expected_version=v(app, sms))
+        closed = orders.submit(order_body(submitted_at="2018-09-09T10:00:00+08:00"), Actor.portal("t"))[0].order_no
+        orders.decide(closed, Action.APPROVE, BOSS, expected_version=v(app, closed))
+        postreview.bureau_approve(closed, "浙ICP备12345678号-1", BOSS, expected_version=v(app, closed))
     page = sign_in(chromium, live, "dave", PASSWORD)
     found = {}
     for path in ["/queues/initial-review", "/queues/mailing", "/queues/bureau", f"/orders/{first}",
-                 f"/orders/{posted}", f"/orders/{bureau}", "/alerts", "/supervisor", "/settings",
+                 f"/orders/{posted}", f"/orders/{bureau}", f"/orders/{checking}", f"/orders/{sms}",
+                 f"/orders/{closed}", "/alerts", "/supervisor", "/settings",
                  "/settings?province=北京", "/bureau/imports", "/admin/users", "/admin/webhooks", "/settings/texts", "/search",
                  "/search?q=13800138000", "/search?q=没有这个订单"]:
         page.goto(live.url + path)

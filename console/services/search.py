@@ -78,6 +78,8 @@ def _lookups(q: str) -> list[tuple[str, object]]:
             names = sorted(set(forms))
             lookups.append(("domain", Order.id.in_(select(OrderDomain.order_id)
                                                    .where(OrderDomain.domain.in_(names)))))
+    if lookups and any(kind in ("filing", "email", "domain") for kind, _ in lookups):
+        return lookups  # an identifier, not a name: no name look-ups (a filing number is not ASCII)
     if not q.isascii() or (q.replace(" ", "").isalpha() and "." not in q):
         lookups.append(("person", Order.principal_name == q))
         if len(q) >= MIN_FRAGMENT:
