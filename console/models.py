@@ -640,3 +640,14 @@ class ApplicantText(db.Model):
     template: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Snapshot(db.Model):
+    """A computed figure set kept for readers that poll (the supervisors' 30-day statistics):
+    refreshed by the jobs process's sweep, or by a reader that finds it stale."""
+
+    __tablename__ = "snapshots"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)

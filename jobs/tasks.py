@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from console.services import alerts, imports, leases, webhooks
+from console.services import alerts, imports, leases, stats, webhooks
 from console.services.jobruns import SWEEP, recorded_run
 from console.services.settings import get_setting
 
@@ -28,6 +28,7 @@ def sweep_once(now: datetime | None = None, *, holder: str = "cli") -> dict:
     with recorded_run(SWEEP) as summary:
         summary["holder"] = holder
         summary.update(alerts.sweep(now=now))
+        stats.refresh_snapshot(now=now)  # the board's 30-day statistics, read in one row
     return summary
 
 

@@ -217,3 +217,30 @@ def test_bad_settings_are_refused_with_a_message_and_change_nothing(app, users, 
     with app.app_context():
         changes = db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action.like("settings.%")))
         assert changes == 0
+
+
+def test_the_board_reads_the_statistics_rollup_that_the_sweep_refreshes(app, users):
+    from console.models import Snapshot
+    from console.services import stats
+    from jobs.tasks import sweep_once
+
+    submit(app)
+    carol = Browser(app, "carol")
+    with app.app_context():
+        sweep_once()  # the jobs process's sweep also computes the 30-day statistics
+        first = db.session.get(Snapshot, stats.SNAPSHOT).computed_at
+    submit(app)  # a second submission: the rollup still says one until it is refreshed
+    csv_text = carol.get("/supervisor/stats.csv").get_data().decode("utf-8-sig")
+    today = datetime.now(UTC).astimezone(SHANGHAI).date().isoformat()
+    assert f"每日,{today},1," in csv_text
+    page = carol.get("/supervisor").get_data(as_text=True)
+    assert 'id="stats-age"' in page and first.astimezone(SHANGHAI).strftime("%H:%M") in page
+    with app.app_context():
+        sweep_once()
+    assert f"每日,{today},2," in carol.get("/supervisor/stats.csv").get_data().decode("utf-8-sig")
+    with app.app_context():  # too old (the jobs process stopped): the reader computes it afresh
+        row = db.session.get(Snapshot, stats.SNAPSHOT)
+        row.computed_at = datetime.now(UTC) - timedelta(minutes=6)
+        db.session.commit()
+        orders.submit(order_body(), Actor.portal("t"))
+        assert stats.current_statistics()["days"][-1]["intake"] == 3

@@ -36,7 +36,7 @@ def board():
     today = to_local(utcnow()).date()
     staff = working_staff()
     return respond("supervisor/board.html", "supervisor/_board.html", rows=rows, pool=pool, total=total,
-                   queues=list(QUEUE_STATES), stats=stats.statistics(), staff=staff,
+                   queues=list(QUEUE_STATES), stats=stats.current_statistics(), staff=staff,
                    absences=supervision.absences_from(today), people={u.id: u.display_name for u in staff},
                    today=today)
 
@@ -45,7 +45,7 @@ def board():
 @requires("supervise")
 def stats_csv():
     """The numbers behind the charts."""
-    return Response(stats.statistics_csv(stats.statistics()), mimetype="text/csv",
+    return Response(stats.statistics_csv(stats.current_statistics()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=console-statistics.csv"})
 
 
