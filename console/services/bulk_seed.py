@@ -125,6 +125,12 @@ def seed_bulk(count: int, *, rng: random.Random | None = None, now: datetime | N
             progress(len(orders))
     if db.engine.dialect.name == "postgresql":  # the ids were given: the sequence moves past them
         db.session.execute(text("SELECT setval('orders_id_seq', (SELECT max(id) FROM orders))"))
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
+        db.session.commit()
+        # What autovacuum would do soon after a load this size: statistics for the planner and the
+        # visibility map, without which the counts' index-only scans read the heap (10× slower).
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE) orders, order_domains, order_events"))
+    else:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
     return tally

@@ -57,7 +57,8 @@ def board(*, now: datetime | None = None) -> tuple[list[Row], Row, Row]:
     pool = Row(None, "未领取")
     total = Row(None, "合计")
     grouped = db.session.execute(
-        select(Order.assignee_id, Order.state, func.count(Order.id),
+        # count(*), not count(id): every column read is in ix_orders_open_work (index-only scan)
+        select(Order.assignee_id, Order.state, func.count(),
                func.sum(case((Order.due_at < now, 1), else_=0)),
                func.sum(case((and_(Order.due_soon_at <= now, Order.due_at >= now), 1), else_=0)),
                func.min(Order.stage_entered_at))
