@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import idna
+from publicsuffixlist import PublicSuffixList
 from stdnum.cn import ric, uscc
 
 from console.domain.emails import email_problem
@@ -72,19 +73,16 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 #: Mobile segments of virtual operators; MIIT's 12381 texts often do not reach them.
 VIRTUAL_SEGMENTS = ("170", "171", "162", "165", "167")
-HOUSE_NUMBER_RE = re.compile(r"[0-9０-９A-Za-z一二三四五六七八九十百千零〇甲乙丙丁]+\s*(号|室|栋|幢|单元|楼|层)")
+#: A door number: digits (or Chinese numerals) and a unit — but not a road named by a number:
+#: 一号路 alone is a road; 一号路8号 has its door number after it.
+HOUSE_NUMBER_RE = re.compile(r"[0-9０-９A-Za-z一二三四五六七八九十百千零〇甲乙丙丁]+\s*(号|室|栋|幢|单元|楼|层)"
+                             r"(?!\s*(大街|大道|胡同|公路|路|街|道|巷|弄|里|线))")
 CJK_RE = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 STATE_ONLY_PREFIXES = ("中国", "中华", "中央", "人民", "人大", "国家")
 STATE_SUBJECT_TYPES = {"government", "institution"}
-#: Second-level suffixes under which names are registered (not a full public suffix list:
-#: the common Chinese ones and a few frequent foreign ones).
-TWO_LEVEL_SUFFIXES = frozenset(
-    {"com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn", "ac.cn", "mil.cn"}
-    | {f"{p}.cn" for p in ("bj", "sh", "tj", "cq", "he", "sx", "nm", "ln", "jl", "hl", "js", "zj", "ah",
-                           "fj", "jx", "sd", "ha", "hb", "hn", "gd", "gx", "hi", "sc", "gz", "yn", "xz",
-                           "sn", "gs", "qh", "nx", "xj")}
-    | {"com.hk", "co.uk", "com.au", "co.jp"}
-)
+#: The Public Suffix List's ICANN section, from the package's bundled snapshot (no network at
+#: run time): which top-level and second-level suffixes exist, and where a registrable name starts.
+PSL = PublicSuffixList(only_icann=True)
 
 
 def normalise_phone(value: str) -> str:
@@ -113,16 +111,21 @@ def domain_forms(name: str) -> tuple[str, str] | None:
     labels = ascii_form.split(".")
     if len(labels) < 2 or not all(labels) or len(ascii_form) > 253:
         return None
-    tld = labels[-1]
-    if not (tld.isalpha() or tld.startswith("xn--")):
-        return None
+    if PSL.privatesuffix(ascii_form, accept_unknown=False) is None:
+        return None  # an unknown top-level domain (yunzhan.notarealtld), or a bare suffix (com.cn)
     return unicode_form, ascii_form
 
 
+def canonical_domain(name: str) -> str:
+    """One form for comparing domains: punycode, lower case (例子.cn and xn--fsqu00a.cn are one);
+    a name that is not a valid domain compares as written, lower-cased."""
+    forms = domain_forms((name or "").strip().lower().rstrip("."))
+    return forms[1] if forms else (name or "").strip().lower()
+
+
 def registrable_part(ascii_form: str) -> str:
-    labels = ascii_form.split(".")
-    keep = 3 if ".".join(labels[-2:]) in TWO_LEVEL_SUFFIXES else 2
-    return ".".join(labels[-keep:])
+    """The name registered under its public suffix (www.yunzhan.com.cn → yunzhan.com.cn)."""
+    return PSL.privatesuffix(ascii_form, accept_unknown=False) or ascii_form
 
 
 #: What reviewers read for each check (the codes stay in the API and in data attributes).
@@ -230,8 +233,8 @@ def consistency(body: dict, ctx: CheckContext) -> list[Finding]:
         if key not in original:
             continue
         submitted, recorded = get_path(body, path), original[key]
-        if key == "domains":
-            same = sorted(submitted or []) == sorted(recorded)
+        if key == "domains":  # in one canonical form: Unicode and punycode spellings are the same name
+            same = sorted(map(canonical_domain, submitted or [])) == sorted(map(canonical_domain, recorded))
             shown_sub, shown_rec = "、".join(submitted or []), "、".join(recorded)
         else:
             same = (submitted or "").strip() == recorded.strip()
