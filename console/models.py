@@ -113,6 +113,7 @@ class Order(db.Model):
         # Global search (console/services/search.py): one index per identifier a caller reads out,
         # and trigram indexes for fragments of the names (PostgreSQL; a plain index on SQLite).
         Index("ix_orders_principal_mobile2", "principal_mobile2"),
+        Index("ix_orders_product_instance_id", "product_instance_id"),  # one instance, how many orders
         Index("ix_orders_principal_emergency_phone", "principal_emergency_phone"),
         Index("ix_orders_principal_id_number", "principal_id_number"),
         Index("ix_orders_principal_email_lower", func.lower(text("principal_email"))),
@@ -195,6 +196,9 @@ class Order(db.Model):
     product_region: Mapped[str] = mapped_column(String(50), default="")
     product_public_ip: Mapped[str] = mapped_column(String(45), default="")
     product_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    product_owner_account: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    product_service_end: Mapped[str] = mapped_column(String(10), default="", server_default="")  # YYYY-MM-DD
+    applicant_account: Mapped[str] = mapped_column(String(100), default="", server_default="")
     filing_password_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     identity_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     original_filing: Mapped[dict] = mapped_column(JSON, default=dict)

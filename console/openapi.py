@@ -28,9 +28,33 @@ def _scalar_schema(field) -> dict:
     if field.kind == "bool":
         return {"type": "boolean", "description": field.label}
     schema: dict = {"type": "string", "maxLength": field.max_length, "description": field.label}
+    if field.kind == "date":
+        schema = {"type": "string", "format": "date", "description": field.label + "（YYYY-MM-DD）"}
     if field.choices:
         schema["enum"] = list(field.choices)
     return schema
+
+
+#: DESIGN.md's example body with what round 2 added (instance owner and term, applicant account).
+EXAMPLE_BODY = {
+    "order_no": "JR2026112800001", "kind": "new_access", "submitted_at": "2026-11-28T09:30:00+08:00",
+    "applicant": {"account": "acct-1001"},
+    "subject": {"type": "enterprise", "name": "杭州云栈科技有限公司", "certificate_type": "uscc",
+                "certificate_number": "91330106MA2B3C4D5D",
+                "certificate_address": {"province": "浙江", "city": "杭州市", "district": "西湖区", "detail": "文三路90号"},
+                "mailing_address": {"province": "浙江", "city": "杭州市", "district": "西湖区", "detail": "文三路90号"},
+                "address_remark": "", "filing_number": "浙ICP备12345678号"},
+    "website": {"name": "云栈科技官网", "domains": ["yunzhan.cn"], "filing_number": "浙ICP备12345678号-1",
+                "previous_provider": "another cloud"},
+    "principal": {"name": "张伟", "id_type": "resident_id", "id_number": "330106199003071236",
+                  "mobile": "13800138000", "mobile2": "", "email": "zhangwei@yunzhan.cn", "emergency_phone": ""},
+    "product": {"instance_id": "i-bp1example", "region": "cn-hangzhou", "public_ip": "47.96.1.2", "verified": True,
+                "owner_account": "acct-1001", "service_end": "2027-11-27"},
+    "prechecks": {"filing_password_verified": True, "identity_verified": True},
+    "materials": [{"kind": "uscc_certificate", "filename": "license.jpg", "sha256": "a" * 64, "size": 123456}],
+    "original_filing": {"subject_name": "杭州云栈科技有限公司", "certificate_number": "91330106MA2B3C4D5D",
+                        "website_name": "云栈科技官网", "domains": ["yunzhan.cn"], "principal_name": "张伟"},
+}
 
 
 def order_body_schema() -> dict:
@@ -217,7 +241,7 @@ def document() -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
-                "OrderBody": order_body_schema(),
+                "OrderBody": {**order_body_schema(), "examples": [EXAMPLE_BODY]},
                 "SmsVerified": {"type": "object", "required": ["verified_at"], "properties": {
                     "verified_at": {"type": "string", "format": "date-time"}}},
                 "Progress": PROGRESS,

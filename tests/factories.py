@@ -69,7 +69,7 @@ def order_body(order_no: str | None = None, *, submitted_at: datetime | str | No
         node = body
         parts = path.split(".")
         for part in parts[:-1]:
-            node = node[part]
+            node = node.setdefault(part, {})
         if value is _DELETE:
             node.pop(parts[-1], None)
         else:

@@ -5,6 +5,7 @@ example (which passes every check) and change one thing."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
@@ -22,14 +23,25 @@ from tests.factories import order_body
 ZJ = PROVINCES["浙江"]
 
 
+TODAY = date(2026, 11, 29)
+#: What a portal reports since round 2: the instance's owner and term, and the applicant's account.
+OWNED = {"product.owner_account": "acct-1001", "product.service_end": "2027-11-29", "applicant.account": "acct-1001"}
+
+
 def findings(code: str, ctx: CheckContext | None = None, **changes) -> list[tuple[str, str]]:
-    """(severity, field) of ``code``'s findings for the example body with ``changes``."""
-    body = order_body(**changes)
-    return [(f.severity, f.field) for f in CHECKS[code](body, ctx or CheckContext(province=ZJ))]
+    """(severity, field) of ``code``'s findings for the example body (with ownership data) and
+    ``changes``."""
+    body = order_body(**{**OWNED, **changes})
+    return [(f.severity, f.field) for f in CHECKS[code](body, ctx or CheckContext(province=ZJ, today=TODAY))]
 
 
-def test_the_example_body_passes_every_check():
-    assert run_checks(order_body(), CheckContext(province=ZJ)) == []
+def test_the_example_body_with_ownership_data_passes_every_check():
+    assert run_checks(order_body(**OWNED), CheckContext(province=ZJ, today=TODAY)) == []
+
+
+def test_the_design_example_without_ownership_data_gets_one_not_verified_warning():
+    found = run_checks(order_body(), CheckContext(province=ZJ, today=TODAY))
+    assert [(f.check, f.severity, f.field) for f in found] == [("product", "warning", "product.verified")]
 
 
 def test_every_check_code_is_in_this_table():
@@ -101,6 +113,18 @@ CASES = [
     ("website_name", {"website.name": "yunzhan.cn"}, [("error", "website.name"), ("error", "website.name")]),
     ("website_name", {"website.name": "中国云栈官网"}, [("error", "website.name")]),
     ("website_name", {"website.name": "中国云栈官网", "subject.type": "government"}, []),
+    ("product", {}, []),
+    ("product", {"product.region": "cn-hongkong"}, [("error", "product.region")]),
+    ("product", {"product.region": "ap-southeast-1"}, [("error", "product.region")]),
+    ("product", {"product.region": "cn-newplace"}, [("warning", "product.region")]),
+    ("product", {"product.owner_account": "acct-2002"}, [("error", "product.owner_account")]),
+    ("product", {"product.service_end": "2026-12-10"}, [("error", "product.service_end")]),
+    ("product", {"product.service_end": "2026-12-29"}, []),
+    ("product", {"product.instance_id": ""}, [("error", "product.instance_id")]),
+    ("product", {"product.owner_account": ""}, [("warning", "product.verified")]),
+    ("product", CheckContext(province=ZJ, today=TODAY, instance_orders=tuple(f"JR{i}" for i in range(5))),
+     [("warning", "product.instance_id")]),
+    ("product", CheckContext(province=ZJ, today=TODAY, instance_orders=("JR1", "JR2")), []),
     ("repeated_phone", {}, []),
     ("repeated_phone", {"principal.mobile2": "13800138000"}, [("error", "principal.mobile2")]),
     ("repeated_phone", CheckContext(province=ZJ, phone_owners={"13800138000": ("另一家公司",)}),

@@ -19,6 +19,7 @@ from stdnum.cn import ric, uscc
 
 from console.domain.emails import email_problem
 from console.domain.order_fields import ORIGINAL_FILING_KEYS, get_path
+from console.domain.products import region_problem
 from console.domain.provinces import PROVINCES, ProvinceRule
 
 ERROR, WARNING = "error", "warning"
@@ -45,6 +46,10 @@ class CheckContext:
     subject_open_orders: tuple[str, ...] = ()  # other orders of the subject still in progress
     subject_bureau_orders: tuple[str, ...] = ()  # other orders of the subject in the bureau stage
     phone_owners: dict[str, tuple[str, ...]] = field(default_factory=dict)  # phone -> other subjects
+    instance_orders: tuple[str, ...] = ()  # other live orders pointing at the same cloud instance
+    today: date | None = None  # for the remaining service term
+    min_service_days: int = 30
+    max_orders_per_instance: int = 5
 
 
 CheckFn = Callable[[dict, CheckContext], list[Finding]]
@@ -143,6 +148,7 @@ CHECK_LABELS: dict[str, str] = {
     "subject_conflict": "主体在办订单",
     "website_name": "网站名称",
     "repeated_phone": "号码重复使用",
+    "product": "接入的云产品",
 }
 
 
@@ -392,6 +398,39 @@ def repeated_phone(body: dict, ctx: CheckContext) -> list[Finding]:
         if owners:
             out.append(_f("repeated_phone", WARNING, "principal.mobile",
                           f"号码 {number} 已被其他主体使用：" + "、".join(owners[:3])))
+    return out
+
+
+@check("product")
+def product(body: dict, ctx: CheckContext) -> list[Finding]:
+    """The instance the website will run on: in mainland China, owned by the applicant's account,
+    paid for long enough, not shared by too many filings. Bodies sent before the portal reported
+    ownership and term get one warning instead (their ``verified`` flag is all there is)."""
+    out = []
+    instance = (get_path(body, "product.instance_id") or "").strip()
+    if not instance:
+        return [_f("product", ERROR, "product.instance_id", "未提供云服务器实例，无法进行产品验证")]
+    region = region_problem(get_path(body, "product.region") or "")
+    if region:
+        out.append(_f("product", region[0], "product.region", region[1]))
+    owner = (get_path(body, "product.owner_account") or "").strip()
+    applicant = (get_path(body, "applicant.account") or "").strip()
+    end = get_path(body, "product.service_end") or ""
+    if not owner or not end:
+        out.append(_f("product", WARNING, "product.verified",
+                      "申请端未提供实例所属账号或服务到期日，只有“产品验证”标记可依，请人工核对实例"))
+    if owner and applicant and owner != applicant:
+        out.append(_f("product", ERROR, "product.owner_account",
+                      f"实例属于账号 {owner}，不是申请账号 {applicant}：须使用本人账号下的实例"))
+    if end and ctx.today is not None:
+        left = (date.fromisoformat(end) - ctx.today).days
+        if left < ctx.min_service_days:
+            out.append(_f("product", ERROR, "product.service_end",
+                          f"实例服务期剩余 {max(left, 0)} 天（{end} 到期），少于 {ctx.min_service_days} 天"))
+    if len(ctx.instance_orders) >= ctx.max_orders_per_instance:
+        out.append(_f("product", WARNING, "product.instance_id",
+                      f"该实例已用于 {len(ctx.instance_orders)} 个其他订单（上限 {ctx.max_orders_per_instance}）："
+                      + "、".join(ctx.instance_orders[:5])))
     return out
 
 

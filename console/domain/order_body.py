@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from console.domain.order_fields import (
     ORIGINAL_FILING_KEYS,
@@ -130,6 +130,14 @@ def _parse_scalar(field, value):
         return _Problem("必填")
     if len(value) > field.max_length:
         return _Problem(f"最长 {field.max_length} 个字符")
+    if field.kind == "date" and value:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return _Problem("必须是日期 YYYY-MM-DD")
+        if not 2000 <= day.year <= 2099:
+            return _Problem("日期须在 2000–2099 年之间")
+        value = day.isoformat()
     if field.choices is not None and value not in field.choices:
         return _Problem("必须是以下之一：" + ", ".join(field.choices))
     if field.path.endswith(".province") and value:
@@ -234,7 +242,18 @@ def _parse_original(value, err) -> dict:
     return out
 
 
+#: Optional fields added after orders were already being fingerprinted: left out of the
+#: fingerprint while empty, so a body sent before they existed still matches its order.
+LATER_OPTIONAL = (("product", "owner_account"), ("product", "service_end"), ("applicant", "account"))
+
+
 def body_hash(body: dict) -> str:
     """A stable fingerprint of a normalised body (key order and whitespace do not matter)."""
+    body = {key: dict(value) if isinstance(value, dict) else value for key, value in body.items()}
+    for parent, key in LATER_OPTIONAL:
+        if isinstance(body.get(parent), dict) and not body[parent].get(key):
+            body[parent].pop(key, None)
+            if not body[parent]:
+                body.pop(parent)
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

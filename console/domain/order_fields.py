@@ -47,7 +47,7 @@ class Field:
     path: str  # dotted path in the order body
     column: str  # attribute of models.Order
     label: str  # 中文 label shown to reviewers
-    kind: str = "str"  # str | bool
+    kind: str = "str"  # str | bool | date (ISO YYYY-MM-DD, stored as text)
     required: bool = False
     max_length: int = 200
     choices: dict[str, str] | None = None
@@ -87,6 +87,9 @@ SCALAR_FIELDS: tuple[Field, ...] = (
     Field("product.region", "product_region", "地域", max_length=50, editable=False),
     Field("product.public_ip", "product_public_ip", "公网 IP", max_length=45, editable=False),
     Field("product.verified", "product_verified", "产品验证", kind="bool", editable=False),
+    Field("product.owner_account", "product_owner_account", "实例所属账号", max_length=100, editable=False),
+    Field("product.service_end", "product_service_end", "服务到期日", kind="date", max_length=10, editable=False),
+    Field("applicant.account", "applicant_account", "申请账号", max_length=100, editable=False),
     Field("prechecks.filing_password_verified", "filing_password_verified", "备案密码验证", kind="bool",
           editable=False),
     Field("prechecks.identity_verified", "identity_verified", "真实性核验", kind="bool", editable=False),

@@ -112,6 +112,7 @@ def make_body(rng: random.Random, no: str, submitted_at: datetime, *, flaws: set
         mailing = {"province": other, "city": ocity, "district": odistrict, "detail": f"{ostreet}{number}"}
     site_name = f"{WORDS[word]}{rng.choice(SITES)}"
     mobile = make_mobile(rng)
+    account = f"acct-{rng.randrange(10**6, 10**7)}"
     original = {"subject_name": name, "certificate_number": cert, "website_name": site_name,
                 "domains": list(domains), "principal_name": person, "filing_number": f"{filing}-1"}
     if "consistency" in flaws:
@@ -132,9 +133,13 @@ def make_body(rng: random.Random, no: str, submitted_at: datetime, *, flaws: set
                       "emergency_phone": ""},
         "product": {"instance_id": "i-" + "".join(rng.choice(string.ascii_lowercase + string.digits)
                                                   for _ in range(16)),
-                    "region": rng.choice(["cn-hangzhou", "cn-beijing", "cn-shanghai", "cn-shenzhen"]),
+                    "region": "cn-hongkong" if "region" in flaws else
+                    rng.choice(["cn-hangzhou", "cn-beijing", "cn-shanghai", "cn-shenzhen"]),
                     "public_ip": f"47.{rng.randrange(90, 120)}.{rng.randrange(0, 255)}.{rng.randrange(1, 254)}",
-                    "verified": "product" not in flaws},
+                    "verified": "product" not in flaws,
+                    "owner_account": account, "service_end": (submitted_at + timedelta(
+                        days=rng.randrange(5, 20) if "term" in flaws else rng.randrange(90, 720))).date().isoformat()},
+        "applicant": {"account": account},
         "prechecks": {"filing_password_verified": True, "identity_verified": True},
         "materials": [
             {"kind": "uscc_certificate", "filename": "营业执照.jpg", "sha256": secrets.token_hex(32),
@@ -146,7 +151,8 @@ def make_body(rng: random.Random, no: str, submitted_at: datetime, *, flaws: set
     }
 
 
-FLAWS = ["house_number", "same_province", "uscc", "resident_id", "consistency", "mobile", "email", "product"]
+FLAWS = ["house_number", "same_province", "uscc", "resident_id", "consistency", "mobile", "email", "product",
+         "region", "term"]
 #: (final state, share of orders)
 MIX = [
     (State.INITIAL_REVIEW, 0.34), (State.RETURNED, 0.07), (State.AWAITING_MAIL, 0.04), (State.MAIL_CHECK, 0.03),

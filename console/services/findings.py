@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from console.domain.calendar import to_local
+from console.domain.calendar import to_local, utcnow
 from console.domain.checks import CheckContext, Finding, run_checks, sms_required
 from console.domain.workflow import TERMINAL_STATES, State
 from console.extensions import db
 from console.models import Order
 from console.services.mapping import order_to_body
 from console.services.rules import Rules
+from console.services.settings import get_setting
 
 BUREAU_STAGE = (State.SMS_VERIFICATION.value, State.BUREAU_REVIEW.value)
 
@@ -30,8 +31,16 @@ def check_context(order: Order, rules: Rules) -> CheckContext:
         .distinct()
         .limit(5)
     ).all()
+    instance_orders = db.session.scalars(
+        select(Order.order_no).where(Order.product_instance_id == order.product_instance_id, Order.id != order.id,
+                                     Order.state.not_in([s.value for s in TERMINAL_STATES if s != State.APPROVED]))
+        .order_by(Order.id).limit(100)).all() if order.product_instance_id else []
     return CheckContext(
         province=rule,
+        instance_orders=tuple(instance_orders),
+        today=to_local(utcnow()).date(),
+        min_service_days=get_setting("min_service_days"),
+        max_orders_per_instance=get_setting("max_orders_per_instance"),
         sms_required=sms_required(rule, to_local(order.first_submitted_at).date()),
         subject_has_approved=any(s == State.APPROVED for _, s in siblings),
         subject_open_orders=tuple(sorted(n for n, s in siblings if s not in TERMINAL_STATES)),

@@ -18,6 +18,8 @@ DEFAULTS: dict[str, tuple[int, int, int, str]] = {
     "sweep_interval_minutes": (1, 1, 60, "超时扫描间隔（分钟）"),
     "escalate_after_working_hours": (4, 1, 80, "超时未确认多久后升级（工作小时）"),
     "sweep_stale_minutes": (10, 2, 1440, "超时扫描多久未成功视为异常（分钟）"),
+    "min_service_days": (30, 0, 365, "云产品剩余服务期至少（天）"),
+    "max_orders_per_instance": (5, 1, 100, "同一实例最多用于几个订单"),
 }
 
 
