@@ -180,6 +180,7 @@ class Order(db.Model):
     mail_district: Mapped[str] = mapped_column(String(50), default="")
     mail_detail: Mapped[str] = mapped_column(String(200))
     address_remark: Mapped[str] = mapped_column(String(200), default="")
+    legal_representative: Mapped[str] = mapped_column(String(50), default="", server_default="")
     subject_filing_number: Mapped[str] = mapped_column(String(40), default="")
     website_name: Mapped[str] = mapped_column(String(100))
     website_filing_number: Mapped[str] = mapped_column(String(40), default="")
@@ -239,6 +240,8 @@ class OrderMaterial(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     url: Mapped[str] = mapped_column(String(500), default="")
+    #: A reviewer found the file is not what its kind says (it then does not count as that kind).
+    wrong_kind: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class OrderEvent(db.Model):
@@ -656,3 +659,15 @@ class Snapshot(db.Model):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class MaterialRuleRow(db.Model):
+    """A supervisor's list of the material kinds one kind of subject must upload (overrides
+    console.domain.materials.DEFAULT_REQUIRED)."""
+
+    __tablename__ = "material_rules"
+
+    subject_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    kinds: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -43,7 +43,7 @@ EXAMPLE_BODY = {
                 "certificate_number": "91330106MA2B3C4D5D",
                 "certificate_address": {"province": "浙江", "city": "杭州市", "district": "西湖区", "detail": "文三路90号"},
                 "mailing_address": {"province": "浙江", "city": "杭州市", "district": "西湖区", "detail": "文三路90号"},
-                "address_remark": "", "filing_number": "浙ICP备12345678号"},
+                "address_remark": "", "filing_number": "浙ICP备12345678号", "legal_representative": "张伟"},
     "website": {"name": "云栈科技官网", "domains": ["yunzhan.cn"], "filing_number": "浙ICP备12345678号-1",
                 "previous_provider": "another cloud"},
     "principal": {"name": "张伟", "id_type": "resident_id", "id_number": "330106199003071236",
@@ -51,7 +51,8 @@ EXAMPLE_BODY = {
     "product": {"instance_id": "i-bp1example", "region": "cn-hangzhou", "public_ip": "47.96.1.2", "verified": True,
                 "owner_account": "acct-1001", "service_end": "2027-11-27"},
     "prechecks": {"filing_password_verified": True, "identity_verified": True},
-    "materials": [{"kind": "uscc_certificate", "filename": "license.jpg", "sha256": "a" * 64, "size": 123456}],
+    "materials": [{"kind": "uscc_certificate", "filename": "license.jpg", "sha256": "a" * 64, "size": 123456},
+                  {"kind": "principal_id", "filename": "id.jpg", "sha256": "b" * 64, "size": 65432}],
     "original_filing": {"subject_name": "杭州云栈科技有限公司", "certificate_number": "91330106MA2B3C4D5D",
                         "website_name": "云栈科技官网", "domains": ["yunzhan.cn"], "principal_name": "张伟"},
 }

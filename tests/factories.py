@@ -38,7 +38,10 @@ EXAMPLE_BODY = {
     },
     "product": {"instance_id": "i-bp1example", "region": "cn-hangzhou", "public_ip": "47.96.1.2", "verified": True},
     "prechecks": {"filing_password_verified": True, "identity_verified": True},
-    "materials": [{"kind": "uscc_certificate", "filename": "license.jpg", "sha256": "a" * 64, "size": 123456}],
+    # DESIGN.md's example uploads the licence only; an enterprise also needs the principal's ID
+    # (console.domain.materials), so the tests' default body carries both and passes every check.
+    "materials": [{"kind": "uscc_certificate", "filename": "license.jpg", "sha256": "a" * 64, "size": 123456},
+                  {"kind": "principal_id", "filename": "id.jpg", "sha256": "b" * 64, "size": 65432}],
     "original_filing": {"subject_name": "杭州云栈科技有限公司", "certificate_number": "91330106MA2B3C4D5D",
                         "website_name": "云栈科技官网", "domains": ["yunzhan.cn"], "principal_name": "张伟"},
 }

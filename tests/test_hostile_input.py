@@ -220,7 +220,7 @@ HOSTILE_FORM = {name: NUL for name in (
     "limit", "unit", "day", "kind", "year", "schedule", "code", "label", "active", "session_idle_minutes",
     "sms_required_from", "bureau_limit_days", "mailing_address", "mailing_items", "user_id", "starts_on",
     "ends_on", "to", "queue", "order", "snapshot", "back", "template", "url", "event_types", "after_decision",
-    "at")} | {"version": HUGE, "fail-version": HUGE,
+    "at", "kinds", "wrong")} | {"version": HUGE, "fail-version": HUGE,
                                                                   "reject-version": HUGE, "scope": "all"}
 HOSTILE_PATH = {"order_no": "x%00y", "id": str(2**31), "queue": "x%00", "section": "x%00", "province": "x%00",
                 "day": "2026-13-45"}
@@ -247,7 +247,7 @@ def test_every_html_post_with_hostile_values_is_refused_and_changes_nothing(app,
     Each answer is a 4xx, or a redirect to a page that says what was wrong; no row changes."""
     dave = Browser(app, "dave")  # an admin may do everything, so refusals are about input, not rights
     real = {"order_no": claimed, "id": "1", "queue": "initial-review", "section": "website", "province": "北京",
-            "day": "2026-12-01"}
+            "day": "2026-12-01", "subject_type": "enterprise", "position": "0", "event_type": "order.submitted"}
     walked = 0
     for rule in _rules(app):
         before = database_state(app)

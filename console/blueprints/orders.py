@@ -15,7 +15,7 @@ from console.domain.workflow import Action
 from console.forms import add_errors, field_errors
 from console.forms.auth import EmptyForm
 from console.forms.corrections import SECTIONS, correction_form, field_rows, values_of
-from console.forms.orders import ApproveForm, RejectForm, VersionedForm
+from console.forms.orders import ApproveForm, MaterialMarkForm, RejectForm, VersionedForm
 from console.forms.queues import QueueFilterForm
 from console.forms.stages import BureauApproveForm, ReasonForm, ReceiveForm, ShipmentForm, SmsVerifiedForm
 from console.forms.workspace import CallForm, NoteForm
@@ -264,6 +264,22 @@ def recheck(order_no: str):
     """Run the 初审 checks again."""
     return _at_version(order_no, lambda version: workbench.recheck(order_no, me(), expected_version=version),
                        "已重新检查")
+
+
+@bp.post("/<order_no:order_no>/materials/<int(max=49):position>/wrong-kind")
+@requires("work_orders")
+def mark_material(order_no: str, position: int):
+    """Mark an uploaded file as not the kind it claims (or take the mark back); the checks re-run."""
+    form = MaterialMarkForm()
+    if not form.validate_on_submit():
+        return page(load_workspace(order_no), 422, banner=invalid_banner(form))
+    try:
+        workbench.mark_material(order_no, position, form.wrong.data == "1", me(), expected_version=form.version.data)
+    except Invalid as exc:
+        return page(load_workspace(order_no), 422, banner=invalid_banner(form, exc.fields))
+    except Conflict as exc:
+        return conflict(order_no, exc)
+    return done(order_no, "已标记资料类型不符，检查已重新运行" if form.wrong.data == "1" else "已取消资料类型不符标记")
 
 
 @bp.post("/<order_no:order_no>/presence")

@@ -10,6 +10,8 @@ from flask_login import current_user
 from console.auth import requires
 from console.domain.applicant_texts import DEFAULT_TEXTS, EVENT_LABELS, PLACEHOLDERS
 from console.domain.calendar import to_local, utcnow
+from console.domain.materials import MATERIAL_KINDS
+from console.domain.order_fields import SUBJECT_TYPES
 from console.domain.provinces import PROVINCE_NAMES
 from console.domain.sla import Unit
 from console.domain.workflow import TIMED_STATES, State
@@ -18,6 +20,7 @@ from console.forms.auth import EmptyForm
 from console.forms.settings import (
     CalendarOverrideForm,
     CalendarYearForm,
+    MaterialRuleForm,
     ProvinceRuleForm,
     ReasonCatalogueForm,
     SlaForm,
@@ -47,7 +50,8 @@ def _page(status: int = 200, errors: dict[str, list[str]] | None = None, provinc
                    provinces=PROVINCE_NAMES, editing=province if province in rules.provinces else None,
                    reasons=catalogue(include_retired=True), active_reasons=catalogue(), scalars=all_settings(),
                    scalar_specs=DEFAULTS, ordered_states=list(State), errors=errors or {},
-                   open_timed=rule_admin.open_timed_count())
+                   open_timed=rule_admin.open_timed_count(), material_kinds=MATERIAL_KINDS,
+                   subject_types=SUBJECT_TYPES)
 
 
 @bp.get("")
@@ -159,6 +163,22 @@ def reasons():
     except Invalid as exc:
         return _service_refused("reasons", exc)
     return _done("驳回原因已保存", "reasons")
+
+
+@bp.post("/materials/<subject_type>")
+@requires("keep_rules")
+def materials(subject_type: str):
+    """Which material kinds one kind of subject must upload."""
+    if subject_type not in SUBJECT_TYPES:
+        abort(404)
+    form = MaterialRuleForm()
+    if not form.validate_on_submit():
+        return _form_refused("materials", form)
+    try:
+        rule_admin.set_material_rule(subject_type, form.kinds.data or [], _actor())
+    except (Invalid, NotFound) as exc:
+        return _service_refused("materials", exc)
+    return _done(f"{SUBJECT_TYPES[subject_type]}的资料要求已保存（进行中的订单在重新检查时按新要求核对）", "materials")
 
 
 @bp.post("/general")

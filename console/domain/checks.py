@@ -18,6 +18,7 @@ from publicsuffixlist import PublicSuffixList
 from stdnum.cn import ric, uscc
 
 from console.domain.emails import email_problem
+from console.domain.materials import DEFAULT_REQUIRED, material_label, missing_materials
 from console.domain.order_fields import ORIGINAL_FILING_KEYS, get_path
 from console.domain.products import region_problem
 from console.domain.provinces import PROVINCES, ProvinceRule
@@ -50,6 +51,7 @@ class CheckContext:
     today: date | None = None  # for the remaining service term
     min_service_days: int = 30
     max_orders_per_instance: int = 5
+    required_materials: tuple[str, ...] | None = None  # None: the defaults for the subject type
 
 
 CheckFn = Callable[[dict, CheckContext], list[Finding]]
@@ -149,6 +151,7 @@ CHECK_LABELS: dict[str, str] = {
     "website_name": "网站名称",
     "repeated_phone": "号码重复使用",
     "product": "接入的云产品",
+    "materials": "备案资料齐全",
 }
 
 
@@ -431,6 +434,28 @@ def product(body: dict, ctx: CheckContext) -> list[Finding]:
         out.append(_f("product", WARNING, "product.instance_id",
                       f"该实例已用于 {len(ctx.instance_orders)} 个其他订单（上限 {ctx.max_orders_per_instance}）："
                       + "、".join(ctx.instance_orders[:5])))
+    return out
+
+
+@check("materials")
+def materials(body: dict, ctx: CheckContext) -> list[Finding]:
+    """Every kind of material the subject type requires, and an authorisation letter when the
+    website's principal is not the legal representative (no files at all: see ``prechecks``)."""
+    uploaded = body.get("materials") or []
+    if not uploaded:
+        return []
+    required = ctx.required_materials
+    if required is None:
+        required = DEFAULT_REQUIRED.get(get_path(body, "subject.type") or "", ())
+    missing = missing_materials(tuple(required), uploaded, principal=get_path(body, "principal.name") or "",
+                                legal_representative=get_path(body, "subject.legal_representative") or "")
+    out = []
+    if missing:
+        out.append(_f("materials", ERROR, "materials", "缺少资料：" + "、".join(material_label(k) for k in missing)))
+    for i, m in enumerate(uploaded):
+        if m.get("wrong_kind"):
+            out.append(_f("materials", WARNING, f"materials[{i}]",
+                          f"「{m.get('filename')}」经审核与所标类型（{material_label(m.get('kind', ''))}）不符"))
     return out
 
 

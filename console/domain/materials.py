@@ -24,3 +24,26 @@ MATERIAL_KINDS: dict[str, str] = {
 def material_label(kind: str) -> str:
     """The Chinese name of a material kind; an unknown code is shown as 其他资料 with the code."""
     return MATERIAL_KINDS.get(kind) or f"其他资料（{kind}）"
+
+
+#: The material kinds each kind of subject must upload (supervisors change them in /settings).
+#: Besides these, a principal who is not the legal representative needs an authorisation letter.
+DEFAULT_REQUIRED: dict[str, tuple[str, ...]] = {
+    "enterprise": ("uscc_certificate", "principal_id"),
+    "individual": ("principal_id",),
+    "institution": ("institution_certificate", "principal_id"),
+    "government": ("government_document", "principal_id"),
+    "social_org": ("social_org_certificate", "principal_id"),
+}
+AUTHORIZATION = "authorization_letter"
+
+
+def missing_materials(required: tuple[str, ...], materials: list[dict], *, principal: str,
+                      legal_representative: str) -> list[str]:
+    """The required kinds with no usable file (a file a reviewer marked as the wrong kind does
+    not count), the authorisation letter included when the principal is someone else."""
+    present = {m.get("kind") for m in materials if not m.get("wrong_kind")}
+    wanted = list(required)
+    if legal_representative and principal and legal_representative.strip() != principal.strip():
+        wanted.append(AUTHORIZATION)
+    return [kind for kind in dict.fromkeys(wanted) if kind not in present]

@@ -244,7 +244,8 @@ def _parse_original(value, err) -> dict:
 
 #: Optional fields added after orders were already being fingerprinted: left out of the
 #: fingerprint while empty, so a body sent before they existed still matches its order.
-LATER_OPTIONAL = (("product", "owner_account"), ("product", "service_end"), ("applicant", "account"))
+LATER_OPTIONAL = (("product", "owner_account"), ("product", "service_end"), ("applicant", "account"),
+                  ("subject", "legal_representative"))
 
 
 def body_hash(body: dict) -> str:

@@ -72,6 +72,7 @@ SCALAR_FIELDS: tuple[Field, ...] = (
     *_address("subject.certificate_address", "cert", "主办单位证件住所"),
     *_address("subject.mailing_address", "mail", "主办单位通讯地址"),
     Field("subject.address_remark", "address_remark", "通讯地址备注", max_length=200),
+    Field("subject.legal_representative", "legal_representative", "法定代表人", max_length=50),
     Field("subject.filing_number", "subject_filing_number", "主体备案号", max_length=40),
     Field("website.name", "website_name", "网站名称", required=True, max_length=100),
     Field("website.filing_number", "website_filing_number", "网站备案号", max_length=40),

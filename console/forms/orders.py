@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, HiddenField, IntegerField, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -41,3 +41,9 @@ class RejectForm(VersionedForm):
     def __init__(self, *args, catalogue: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.reasons.choices = options((catalogue or {}).items())
+
+
+class MaterialMarkForm(VersionedForm):
+    """A file is (1) or is not (0) of the wrong kind."""
+
+    wrong = SelectField(choices=options([("1", "类型不符"), ("0", "类型正确")]), validators=[InputRequired("请选择")])

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from console.domain.materials import MATERIAL_KINDS
 from console.domain.sla import Unit
 from console.domain.workflow import TIMED_STATES, State
 from console.forms import Form, options
@@ -51,3 +60,10 @@ def general_form(specs: dict[str, tuple[int, int, int, str]]) -> Form:
     attrs = {key: IntegerField(label, validators=[Optional(), NumberRange(low, high, f"{label}须在 {low}–{high} 之间")])
              for key, (_default, low, high, label) in specs.items()}
     return type("GeneralSettingsForm", (Form,), attrs)()
+
+
+class MaterialRuleForm(Form):
+    """The material kinds one kind of subject must upload."""
+
+    kinds = SelectMultipleField("必须上传的资料", choices=options(list(MATERIAL_KINDS.items())),
+                                validate_choice=True)

@@ -41,6 +41,7 @@ def check_context(order: Order, rules: Rules) -> CheckContext:
         today=to_local(utcnow()).date(),
         min_service_days=get_setting("min_service_days"),
         max_orders_per_instance=get_setting("max_orders_per_instance"),
+        required_materials=rules.materials.get(order.subject_type, ()),
         sms_required=sms_required(rule, to_local(order.first_submitted_at).date()),
         subject_has_approved=any(s == State.APPROVED for _, s in siblings),
         subject_open_orders=tuple(sorted(n for n, s in siblings if s not in TERMINAL_STATES)),

@@ -16,7 +16,8 @@ def order_to_body(order: Order) -> dict:
         set_path(body, field.path, getattr(order, field.column))
     set_path(body, "website.domains", [d.domain for d in order.domains])
     body["materials"] = [
-        {"kind": m.kind, "filename": m.filename, "sha256": m.sha256, "size": m.size, "url": m.url}
+        {"kind": m.kind, "filename": m.filename, "sha256": m.sha256, "size": m.size, "url": m.url,
+         **({"wrong_kind": True} if m.wrong_kind else {})}
         for m in order.materials
     ]
     body["original_filing"] = dict(order.original_filing or {})

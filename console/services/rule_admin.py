@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 
 from console.database import write_transaction
 from console.domain.calendar import package_has_year, utcnow
+from console.domain.materials import MATERIAL_KINDS
+from console.domain.order_fields import SUBJECT_TYPES
 from console.domain.provinces import PROVINCES
 from console.domain.sla import Unit
 from console.domain.workflow import TIMED_STATES, State
@@ -20,6 +22,7 @@ from console.extensions import db
 from console.models import (
     CalendarOverride,
     CalendarYear,
+    MaterialRuleRow,
     Order,
     ProvinceRuleRow,
     RejectionReason,
@@ -189,3 +192,18 @@ def open_timed_count() -> int:
     """Open orders whose deadlines a calendar or rule change recomputes (the open-work index)."""
     return db.session.scalar(select(func.count()).select_from(Order).where(
         Order.queue.is_not(None), Order.state.in_([s.value for s in TIMED_STATES]))) or 0
+
+
+def set_material_rule(subject_type: str, kinds: list[str], actor: Actor) -> None:
+    """Which material kinds one kind of subject must upload (checked at the next check run)."""
+    if subject_type not in SUBJECT_TYPES:
+        raise NotFound("主办单位性质不存在")
+    unknown = [k for k in kinds if k not in MATERIAL_KINDS]
+    if unknown:
+        raise Invalid("资料类型无效", fields={"kinds": ["未知的资料类型：" + "、".join(unknown)]})
+    with write_transaction():
+        row = db.session.get(MaterialRuleRow, subject_type) or MaterialRuleRow(subject_type=subject_type)
+        old = list(row.kinds or [])
+        row.kinds, row.updated_at, row.updated_by = sorted(set(kinds)), utcnow(), actor.user_id
+        db.session.add(row)
+        audit("settings.materials", actor_id=actor.user_id, target=subject_type, detail={"from": old, "to": row.kinds})

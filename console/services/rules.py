@@ -8,11 +8,12 @@ from functools import cached_property
 from sqlalchemy import select
 
 from console.domain.calendar import WorkingCalendar
+from console.domain.materials import DEFAULT_REQUIRED
 from console.domain.provinces import PROVINCES, ProvinceRule
 from console.domain.sla import DEFAULT_LIMITS, StageLimit, Unit, stage_limit
 from console.domain.workflow import State
 from console.extensions import db
-from console.models import CalendarOverride, CalendarYear, ProvinceRuleRow, SlaLimitRow
+from console.models import CalendarOverride, CalendarYear, MaterialRuleRow, ProvinceRuleRow, SlaLimitRow
 
 
 def province_rule(name: str) -> ProvinceRule:
@@ -42,6 +43,8 @@ class Rules:
     limits: dict[State, StageLimit] = field(default_factory=dict)
     overrides: dict = field(default_factory=dict)
     official_years: set[int] = field(default_factory=set)
+    #: subject type -> the material kinds it must upload
+    materials: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_REQUIRED))
 
     @cached_property
     def calendar(self) -> WorkingCalendar:
@@ -61,4 +64,6 @@ def load_rules() -> Rules:
         limits=limits,
         overrides={o.day: o.is_workday for o in db.session.scalars(select(CalendarOverride))},
         official_years=set(db.session.scalars(select(CalendarYear.year))),
+        materials={**DEFAULT_REQUIRED, **{r.subject_type: tuple(r.kinds) for r in db.session.scalars(
+            select(MaterialRuleRow))}},
     )

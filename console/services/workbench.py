@@ -146,3 +146,25 @@ def recheck(order_no: str, actor: Actor, *, expected_version: int | None = None,
                  warning_count=after[1])
             record(order, actor, "recheck", at=now, note=f"错误 {after[0]}，提醒 {after[1]}")
     return order
+
+
+def mark_material(order_no: str, position: int, wrong: bool, actor: Actor, *, expected_version: int,
+                  now: datetime | None = None) -> Order:
+    """A reviewer says an uploaded file is not (or is, after all) the kind it claims: it then no
+    longer counts as that kind, the checks run again and the history says which file."""
+    now = now or utcnow()
+    with write_transaction():
+        order = load_for_change(order_no, actor, expected_version)
+        if order.state != State.INITIAL_REVIEW:
+            raise Conflict("只有待初审的订单可以标记资料", order_no=order_no)
+        material = next((m for m in order.materials if m.position == position), None)
+        if material is None:
+            raise Invalid("资料不存在", fields={"position": ["此订单没有这份资料"]})
+        if material.wrong_kind == wrong:
+            return order
+        material.wrong_kind = wrong
+        bump(order, now, expected_version=expected_version)
+        refresh_findings(order, load_rules())
+        record(order, actor, "edit", at=now, note=f"资料「{material.filename}」" + ("标记为类型不符" if wrong else "取消类型不符标记"),
+               changes={f"materials[{position}].wrong_kind": [not wrong, wrong]})
+    return order
