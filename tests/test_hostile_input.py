@@ -223,7 +223,7 @@ HOSTILE_FORM = {name: NUL for name in (
     "at", "kinds", "wrong")} | {"version": HUGE, "fail-version": HUGE,
                                                                   "reject-version": HUGE, "scope": "all"}
 HOSTILE_PATH = {"order_no": "x%00y", "id": str(2**31), "queue": "x%00", "section": "x%00", "province": "x%00",
-                "day": "2026-13-45"}
+                "day": "2026-13-45", "position": str(10**30), "subject_type": "x%00", "event_type": "x%00"}
 
 
 def _rules(app):

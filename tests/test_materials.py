@@ -107,7 +107,10 @@ def test_marking_needs_the_current_version_a_real_file_and_the_initial_review(ap
         with pytest.raises(Invalid):
             workbench.mark_material(no, 7, True, alice, expected_version=v(app, no))
     browser = Browser(app, "alice")
-    assert browser.post(f"/orders/{no}/materials/99/wrong-kind", {"version": v(app, no), "wrong": "1"}).status_code == 404
+    missing = browser.post(f"/orders/{no}/materials/99/wrong-kind", {"version": v(app, no), "wrong": "1"})
+    assert missing.status_code == 422 and "此订单没有这份资料" in missing.get_data(as_text=True)
+    huge = browser.post(f"/orders/{no}/materials/{10**30}/wrong-kind", {"version": v(app, no), "wrong": "1"})
+    assert huge.status_code == 422
     assert browser.post(f"/orders/{no}/materials/0/wrong-kind", {"version": v(app, no), "wrong": "x"}).status_code == 422
     assert Browser(app, "bob").post(f"/orders/{no}/materials/0/wrong-kind",
                                     {"version": v(app, no), "wrong": "1"}).status_code in (403, 409)

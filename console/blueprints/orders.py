@@ -266,7 +266,7 @@ def recheck(order_no: str):
                        "已重新检查")
 
 
-@bp.post("/<order_no:order_no>/materials/<int(max=49):position>/wrong-kind")
+@bp.post("/<order_no:order_no>/materials/<int:position>/wrong-kind")
 @requires("work_orders")
 def mark_material(order_no: str, position: int):
     """Mark an uploaded file as not the kind it claims (or take the mark back); the checks re-run."""

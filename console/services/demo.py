@@ -123,7 +123,7 @@ def make_body(rng: random.Random, no: str, submitted_at: datetime, *, flaws: set
         "submitted_at": submitted_at.astimezone(SHANGHAI).isoformat(timespec="seconds"),
         "subject": {"type": "enterprise", "name": name, "certificate_type": "uscc", "certificate_number": cert,
                     "certificate_address": address, "mailing_address": mailing, "address_remark": "",
-                    "filing_number": filing},
+                    "filing_number": filing, "legal_representative": person},
         "website": {"name": site_name, "domains": domains, "filing_number": f"{filing}-1",
                     "previous_provider": rng.choice(["某云计算有限公司", "另一家云服务商", "某数据中心"])},
         "principal": {"name": person, "id_type": "resident_id",
@@ -144,15 +144,16 @@ def make_body(rng: random.Random, no: str, submitted_at: datetime, *, flaws: set
         "materials": [
             {"kind": "uscc_certificate", "filename": "营业执照.jpg", "sha256": secrets.token_hex(32),
              "size": rng.randrange(200_000, 3_000_000)},
-            {"kind": "principal_id", "filename": "负责人身份证.jpg", "sha256": secrets.token_hex(32),
-             "size": rng.randrange(100_000, 2_000_000)},
+            *([] if "materials" in flaws else [
+                {"kind": "principal_id", "filename": "负责人身份证.jpg", "sha256": secrets.token_hex(32),
+                 "size": rng.randrange(100_000, 2_000_000)}]),
         ],
         "original_filing": original,
     }
 
 
 FLAWS = ["house_number", "same_province", "uscc", "resident_id", "consistency", "mobile", "email", "product",
-         "region", "term"]
+         "region", "term", "materials"]
 #: (final state, share of orders)
 MIX = [
     (State.INITIAL_REVIEW, 0.34), (State.RETURNED, 0.07), (State.AWAITING_MAIL, 0.04), (State.MAIL_CHECK, 0.03),
@@ -183,12 +184,15 @@ def ensure_demo_users() -> dict[str, tuple[str, str]]:
 
 
 def configure_demo_rules() -> None:
-    """Two bureaus that want paper materials, so the mailing queue has work."""
+    """Two bureaus that want paper materials (so the mailing queue has work), one of which also
+    requires information identical to the original filing (so that rule shows as errors)."""
     with write_transaction():
         for province, address in DEMO_MAILING.items():
             if db.session.get(ProvinceRuleRow, province) is None:
                 db.session.add(ProvinceRuleRow(province=province, mailing_required=True, mailing_items=[],
-                                               mailing_address=address, updated_at=utcnow()))
+                                               mailing_address=address, updated_at=utcnow(),
+                                               # 北京 also wants information identical to the filing
+                                               consistency_required=province == "北京"))
 
 
 def seed(count: int, *, random_seed: int | None = None, progress: Callable[[int], None] | None = None,
