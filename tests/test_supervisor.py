@@ -244,3 +244,18 @@ def test_the_board_reads_the_statistics_rollup_that_the_sweep_refreshes(app, use
         db.session.commit()
         orders.submit(order_body(), Actor.portal("t"))
         assert stats.current_statistics()["days"][-1]["intake"] == 3
+
+
+def test_a_row_claimed_by_a_supervisor_keeps_its_bulk_checkbox_and_the_table_stays_aligned(app, users):
+    no = submit(app)
+    carol = Browser(app, "carol")
+    page = carol.get("/queues/initial-review").get_data(as_text=True)
+    before = re.search(rf'<tr data-order-no="{no}">(.*?)</tr>', page, re.S).group(1)
+    row = carol.post(f"/queues/row/{no}/claim", htmx=True).get_data(as_text=True)
+    after = re.search(rf'<tr data-order-no="{no}">(.*?)</tr>', row, re.S).group(1)
+    assert 'name="order"' in after and 'form="bulk-form"' in after
+    assert after.count("<td") == before.count("<td")
+    alice = Browser(app, "alice")  # a specialist's rows have no checkbox, before or after
+    other = submit(app)
+    claimed = alice.post(f"/queues/row/{other}/claim", htmx=True).get_data(as_text=True)
+    assert 'form="bulk-form"' not in claimed

@@ -143,5 +143,6 @@ def _row_response(order, message: str | None):
         return go(url_for(f"queues.{(queue or 'initial-review').replace('-', '_')}"), message, "warning")
     extras = queue_service.row_extras(queue, [order], load_rules()) if queue != "initial-review" else {}
     one = QueuePage(rows=[order], next_cursor=None, has_more=False)
+    # the same cells as the rows around it (a supervisor's rows start with the bulk checkbox)
     return partial("queues/_rows.html", page=one, queue=queue, row_message=message, u=row_urls(), extras=extras,
-                   bulk=False, trigger="ordersChanged")
+                   bulk=can("supervise"), trigger="ordersChanged")
