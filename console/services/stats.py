@@ -6,9 +6,11 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import Date as SqlDate
 
-from console.database import write_transaction
+from console.database import is_postgres, write_transaction
 from console.domain.calendar import SHANGHAI, to_local, utcnow
 from console.domain.workflow import DECISIONS, TIMED_STATES, WORKED_STATES, State
 from console.extensions import db
@@ -109,10 +111,12 @@ def refresh_snapshot(*, now: datetime | None = None) -> dict:
     """Compute the 30-day statistics and keep them (one row, upserted)."""
     now = now or utcnow()
     data = statistics(now=now)
+    # One upsert: two sweeps (or a sweep and a reader) may refresh it at the same moment.
+    insert = pg_insert if is_postgres() else sqlite_insert
+    stmt = insert(Snapshot).values(name=SNAPSHOT, computed_at=now, data=_encode(data))
     with write_transaction():
-        row = db.session.get(Snapshot, SNAPSHOT) or Snapshot(name=SNAPSHOT)
-        row.computed_at, row.data = now, _encode(data)
-        db.session.add(row)
+        db.session.execute(stmt.on_conflict_do_update(
+            index_elements=["name"], set_={"computed_at": stmt.excluded.computed_at, "data": stmt.excluded.data}))
     return {**data, "computed_at": now}
 
 
