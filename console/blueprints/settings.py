@@ -202,8 +202,12 @@ def general():
 @requires("keep_rules")
 def texts():
     """The message each event carries to the applicant, one template per event type, with a preview."""
-    return respond("settings/texts.html", texts=outbox.texts(), placeholders=PLACEHOLDERS,
-                   errors={}, form=TextForm(formdata=None))
+    return _texts_page()
+
+
+def _texts_page(status: int = 200, errors: dict | None = None, submitted: dict | None = None):
+    return respond("settings/texts.html", status=status, texts=outbox.texts(), placeholders=PLACEHOLDERS,
+                   errors=errors or {}, submitted=submitted or {})
 
 
 @bp.post("/texts/<event_type>")
@@ -214,9 +218,8 @@ def save_text(event_type: str):
         abort(404)
     form = TextForm()
     if not form.validate_on_submit():
-        return respond("settings/texts.html", status=422, texts=outbox.texts(), placeholders=PLACEHOLDERS,
-                       errors={event_type: [m for ms in field_errors(form).values() for m in ms]},
-                       submitted={event_type: form.template.data or ""}, form=form)
+        return _texts_page(422, {event_type: [m for ms in field_errors(form).values() for m in ms]},
+                           {event_type: form.template.data or ""})
     try:
         outbox.save_text(event_type, form.template.data, actor_id=current_user.id)
     except (Invalid, NotFound) as exc:
