@@ -13,6 +13,7 @@ from console.blueprints import (
     alerts,
     api,
     auth,
+    filings,
     health,
     imports,
     orders,
@@ -105,7 +106,7 @@ def _register_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     for module in (api, auth, health, queues, search, orders, stages, imports, supervisor, settings, alerts, admin,
-                   webhooks):
+                   webhooks, filings):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # bearer-token API: no cookies, no CSRF
 

@@ -547,6 +547,48 @@ class BureauImport(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class Filing(db.Model):
+    """A website filing this provider already holds: the registry of filings made before the
+    console (imported by admins). 新增接入 / 继续接入, 主体冲突 and the original-filing comparison
+    read it beside the console's own approved orders. One row per website filing number."""
+
+    __tablename__ = "filings"
+    __table_args__ = (
+        Index("ix_filings_certificate_number", "certificate_number"),
+        Index("ix_filings_subject_filing_number", "subject_filing_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    website_filing_number: Mapped[str] = mapped_column(String(40), unique=True)
+    subject_filing_number: Mapped[str] = mapped_column(String(40))
+    subject_name: Mapped[str] = mapped_column(String(200))
+    certificate_number: Mapped[str] = mapped_column(String(40))
+    website_name: Mapped[str] = mapped_column(String(200), default="")
+    domains: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default="active")  # active | cancelled
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("filing_imports.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FilingImport(db.Model):
+    """A registry file: previewed row by row, then applied in one set-based pass."""
+
+    __tablename__ = "filing_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))  # previewed | applying | done
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    applied: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    rechecked: Mapped[int] = mapped_column(Integer, default=0)  # open orders whose findings were re-run
+    rows: Mapped[list] = mapped_column(JSON, default=list)
+    applied_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Absence(db.Model):
     """A specialist away between two dates (inclusive): shown on the board, no new assignments."""
 

@@ -60,7 +60,8 @@ def test_every_page_of_the_console_has_no_serious_violation(app, users, live, ch
     for path in ["/queues/initial-review", "/queues/mailing", "/queues/bureau", f"/orders/{first}",
                  f"/orders/{posted}", f"/orders/{bureau}", f"/orders/{checking}", f"/orders/{sms}",
                  f"/orders/{closed}", "/alerts", "/supervisor", "/settings",
-                 "/settings?province=北京", "/bureau/imports", "/admin/users", "/admin/webhooks", "/settings/texts", "/search",
+                 "/settings?province=北京", "/bureau/imports", "/admin/users", "/admin/webhooks", "/admin/filings",
+                 "/settings/texts", "/search",
                  "/search?q=13800138000", "/search?q=没有这个订单"]:
         page.goto(live.url + path)
         page.wait_for_load_state("networkidle")

@@ -39,7 +39,8 @@ def test_no_page_scrolls_sideways(app, users, live, chromium, width):
     wide = {}
     for path in ["/queues/initial-review", "/queues/mailing", "/queues/bureau", f"/orders/{first}",
                  f"/orders/{posted}", f"/orders/{bureau}", "/search?q=13800138000", "/alerts", "/supervisor",
-                 "/settings", "/bureau/imports", "/admin/users", "/admin/webhooks", "/settings/texts", "/no-such-page"]:
+                 "/settings", "/bureau/imports", "/admin/users", "/admin/webhooks", "/admin/filings", "/settings/texts",
+                 "/no-such-page"]:
         page.goto(live.url + path)
         page.wait_for_load_state("networkidle")
         page_width = page.evaluate("document.documentElement.scrollWidth")

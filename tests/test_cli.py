@@ -48,6 +48,12 @@ def test_seed_makes_orders_in_many_states_with_progress(app, database_url):
     with app.app_context():
         assert db.session.scalar(select(func.count(Order.id))) == 40
         assert db.session.scalar(select(func.count(Order.id)).where(Order.error_count > 0)) > 0
+        # some subjects filed with us before the console: the registry holds them, most of their
+        # orders are 继续接入, and one left as 新增接入 is flagged
+        from console.models import Filing
+
+        assert db.session.scalar(select(func.count(Filing.id))) > 0
+        assert db.session.scalar(select(func.count(Order.id)).where(Order.kind == "continue_access")) > 0
 
 
 def test_seed_takes_the_bulk_path_for_large_counts_and_the_console_works_on_what_it_made(app, database_url):

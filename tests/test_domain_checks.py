@@ -48,6 +48,11 @@ def test_every_check_code_is_in_this_table():
     assert set(CHECKS) == {code for code, *_ in CASES}
 
 
+#: The example body's website as the registry of earlier filings records it (services.filings.as_fact).
+REGISTERED = {"website_filing_number": "浙ICP备12345678号-1", "subject_filing_number": "浙ICP备12345678号",
+              "subject_name": "杭州云栈科技有限公司", "certificate_number": "91330106MA2B3C4D5D",
+              "website_name": "云栈科技官网", "domains": ["yunzhan.cn"], "status": "active"}
+
 #: (code, changes or context, expected [(severity, field)])
 CASES = [
     ("same_province", {}, []),
@@ -104,9 +109,27 @@ CASES = [
     ("filing_type", {"kind": "continue_access"}, [("error", "kind")]),
     ("filing_type", (CheckContext(province=ZJ, subject_has_approved=True, subject_open_orders=("JR1",)),
                      {"kind": "continue_access"}), [("error", "kind")]),
+    ("filing_type", CheckContext(province=ZJ, registered_subject_sites=(REGISTERED,)), [("error", "kind")]),
+    ("filing_type", (CheckContext(province=ZJ, registered_subject_sites=(REGISTERED,)), {"kind": "continue_access"}),
+     []),
     ("subject_conflict", {}, []),
     ("subject_conflict", CheckContext(province=ZJ, subject_bureau_orders=("JR9",)),
      [("error", "subject.certificate_number")]),
+    ("subject_conflict", CheckContext(province=ZJ, registered_subject_sites=(REGISTERED,)), []),
+    ("subject_conflict", CheckContext(province=ZJ, registered_number_holders=(
+        {**REGISTERED, "subject_name": "另一家公司", "certificate_number": "91330106MA2B3C4D6F"},)),
+     [("error", "subject.filing_number")]),
+    ("subject_conflict", CheckContext(province=ZJ, registered_subject_sites=(
+        {**REGISTERED, "subject_filing_number": "浙ICP备87654321号", "website_filing_number": "浙ICP备87654321号-1"},)),
+     [("error", "subject.filing_number")]),
+    ("consistency", CheckContext(province=ZJ, registered_site=REGISTERED), []),
+    ("consistency", (CheckContext(province=ZJ, registered_site=REGISTERED), {"original_filing": {}}), []),
+    ("consistency", CheckContext(province=ZJ, registered_site={**REGISTERED, "website_name": "云栈旧官网"}),
+     [("warning", "website.name")]),
+    ("consistency", CheckContext(province=ZJ, registered_site={**REGISTERED, "domains": ["yunzhan.com.cn"]}),
+     [("warning", "website.domains")]),
+    ("filing_number", CheckContext(province=ZJ, registered_site={**REGISTERED, "status": "cancelled"}),
+     [("error", "website.filing_number")]),
     ("website_name", {}, []),
     ("website_name", {"website.name": "abc"}, [("error", "website.name")]),
     ("website_name", {"website.name": "云栈 Cloud 官网"}, []),

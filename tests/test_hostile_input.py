@@ -149,7 +149,7 @@ def test_a_hostile_reassignment_snapshot_moves_nothing(app, users, claimed, snap
 
 
 @pytest.mark.parametrize("path", [f"/bureau/imports/{HUGE}", f"/bureau/imports/{2**31}", "/orders/x%00",
-                                  "/orders/x%00/edit/website"])
+                                  f"/admin/filings/imports/{HUGE}", "/orders/x%00/edit/website"])
 def test_ids_and_order_numbers_beyond_range_in_pages_are_404(app, users, path):
     assert Browser(app, "carol").get(path).status_code == 404
 
@@ -209,7 +209,8 @@ def test_the_hostile_cases_are_json_serialisable():
 NO_INPUT = {"admin.activate", "admin.deactivate", "admin.revoke_api_token", "admin.sign_out_everywhere",
             "imports.apply", "orders.claim", "orders.presence", "queues.claim_next", "queues.claim",
             "queues.unclaim", "settings.calendar_delete", "supervisor.delete_absence", "auth.keepalive",
-            "webhooks.rotate", "webhooks.disable", "webhooks.enable", "webhooks.replay_all", "webhooks.replay_one"}
+            "webhooks.rotate", "webhooks.disable", "webhooks.enable", "webhooks.replay_all", "webhooks.replay_one",
+            "filings.apply"}
 #: Signing in and out are tested on their own (a NUL user name above; logging out ends the session).
 NOT_WALKED = {"auth.login", "auth.logout"}
 #: Every field name the console's forms use, each given a hostile value.

@@ -52,6 +52,11 @@ class CheckContext:
     min_service_days: int = 30
     max_orders_per_instance: int = 5
     required_materials: tuple[str, ...] | None = None  # None: the defaults for the subject type
+    # The registry of filings made before the console (records as plain dicts, see
+    # console.services.filings.as_fact):
+    registered_subject_sites: tuple[dict, ...] = ()  # the subject's active filings here
+    registered_number_holders: tuple[dict, ...] = ()  # other subjects under the same subject filing number
+    registered_site: dict | None = None  # the record of the website's filing number
 
 
 CheckFn = Callable[[dict, CheckContext], list[Finding]]
@@ -147,7 +152,7 @@ CHECK_LABELS: dict[str, str] = {
     "domain": "域名",
     "prechecks": "产品验证与核验",
     "filing_type": "备案类型",
-    "subject_conflict": "主体在办订单",
+    "subject_conflict": "主体冲突",
     "website_name": "网站名称",
     "repeated_phone": "号码重复使用",
     "product": "接入的云产品",
@@ -231,26 +236,54 @@ _CONSISTENCY = (
 )
 
 
+#: What the registry records about a website, compared with the order (key, path, label).
+_REGISTRY_COMPARED = (
+    ("subject_name", "subject.name", "主办单位名称"),
+    ("certificate_number", "subject.certificate_number", "证件号码"),
+    ("subject_filing_number", "subject.filing_number", "主体备案号"),
+    ("website_name", "website.name", "网站名称"),
+    ("domains", "website.domains", "域名"),
+)
+
+
+def _same(key: str, submitted, recorded) -> bool:
+    if key == "domains":  # in one canonical form: Unicode and punycode spellings are the same name
+        return sorted(set(map(canonical_domain, submitted or []))) == sorted(set(map(canonical_domain, recorded or [])))
+    if key == "certificate_number":
+        return (submitted or "").strip().upper() == (recorded or "").strip().upper()
+    return (submitted or "").strip() == (recorded or "").strip()
+
+
+def _shown(value) -> str:
+    return "、".join(value or []) if isinstance(value, list) else (value or "")
+
+
 @check("consistency")
 def consistency(body: dict, ctx: CheckContext) -> list[Finding]:
+    """The order against the original filing: the portal's record of it and, when the website's
+    filing number is in this provider's registry of earlier filings, the registered record."""
     original = body.get("original_filing") or {}
     severity = ERROR if ctx.province and ctx.province.consistency_required else WARNING
-    if not original:
+    registered = ctx.registered_site
+    if not original and not registered:
         return [_f("consistency", severity, "original_filing", "缺少原备案信息，无法核对一致性")]
     out = []
     for key, path in _CONSISTENCY:
         if key not in original:
             continue
         submitted, recorded = get_path(body, path), original[key]
-        if key == "domains":  # in one canonical form: Unicode and punycode spellings are the same name
-            same = sorted(map(canonical_domain, submitted or [])) == sorted(map(canonical_domain, recorded))
-            shown_sub, shown_rec = "、".join(submitted or []), "、".join(recorded)
-        else:
-            same = (submitted or "").strip() == recorded.strip()
-            shown_sub, shown_rec = submitted, recorded
-        if not same:
+        if not _same(key, submitted, recorded):
             out.append(_f("consistency", severity, path,
-                          f"{ORIGINAL_FILING_KEYS[key]}与原备案不一致：提交「{shown_sub}」，原备案「{shown_rec}」"))
+                          f"{ORIGINAL_FILING_KEYS[key]}与原备案不一致：提交「{_shown(submitted)}」，原备案「{_shown(recorded)}」"))
+    if registered:
+        for key, path, label in _REGISTRY_COMPARED:
+            submitted, recorded = get_path(body, path), registered[key]
+            if key == "domains" and not recorded:
+                continue  # the registry did not record the domains
+            if not _same(key, submitted, recorded):
+                out.append(_f("consistency", severity, path,
+                              f"{label}与本服务商登记的原备案（{registered['website_filing_number']}）不一致："
+                              f"提交「{_shown(submitted)}」，登记「{_shown(recorded)}」"))
     return out
 
 
@@ -288,6 +321,9 @@ def filing_number(body: dict, ctx: CheckContext) -> list[Finding]:
     if subject_no and website_no and not out and not website_no.startswith(subject_no + "-"):
         out.append(_f("filing_number", ERROR, "website.filing_number",
                       f"网站备案号「{website_no}」不属于主体备案号「{subject_no}」"))
+    if ctx.registered_site and ctx.registered_site["status"] == "cancelled":
+        out.append(_f("filing_number", ERROR, "website.filing_number",
+                      f"网站备案号「{website_no}」在本服务商的备案登记中已注销，不能据此接入"))
     return out
 
 
@@ -342,30 +378,51 @@ def prechecks(body: dict, ctx: CheckContext) -> list[Finding]:
     return out
 
 
+def _registered_numbers(ctx: CheckContext) -> str:
+    return "、".join(f["website_filing_number"] for f in ctx.registered_subject_sites[:3])
+
+
 @check("filing_type")
 def filing_type(body: dict, ctx: CheckContext) -> list[Finding]:
+    """新增接入 / 继续接入 by whether the subject holds a filing here: an order approved in the
+    console, or a filing in the registry of filings made before it."""
     kind = body.get("kind")
+    holds_filing = ctx.subject_has_approved or bool(ctx.registered_subject_sites)
     if kind == "continue_access":
         out = []
-        if not ctx.subject_has_approved:
+        if not holds_filing:
             out.append(_f("filing_type", ERROR, "kind",
                           "继续接入备案要求主体在本服务商已有成功备案；该主体没有，应为新增接入备案"))
         if ctx.subject_open_orders:
             out.append(_f("filing_type", ERROR, "kind",
                           "该主体还有进行中的备案订单：" + "、".join(ctx.subject_open_orders)))
         return out
-    if kind == "new_access" and ctx.subject_has_approved:
-        return [_f("filing_type", ERROR, "kind",
-                   "该主体在本服务商已有成功备案，应为继续接入备案")]
+    if kind == "new_access" and holds_filing:
+        where = (f"（登记的已有备案：{_registered_numbers(ctx)}）"
+                 if ctx.registered_subject_sites and not ctx.subject_has_approved else "")
+        return [_f("filing_type", ERROR, "kind", f"该主体在本服务商已有成功备案{where}，应为继续接入备案")]
     return []
 
 
 @check("subject_conflict")
 def subject_conflict(body: dict, ctx: CheckContext) -> list[Finding]:
+    """A subject the bureau would report as conflicting (主办者冲突): another order of it in the
+    bureau stage, or a subject filing number registered here to another subject, or a subject
+    registered here under another subject filing number."""
+    out = []
     if ctx.subject_bureau_orders:
-        return [_f("subject_conflict", ERROR, "subject.certificate_number",
-                   "同一主体已有订单在管局审核阶段（管局会返回主办者冲突）：" + "、".join(ctx.subject_bureau_orders))]
-    return []
+        out.append(_f("subject_conflict", ERROR, "subject.certificate_number",
+                      "同一主体已有订单在管局审核阶段（管局会返回主办者冲突）：" + "、".join(ctx.subject_bureau_orders)))
+    for holder in ctx.registered_number_holders[:1]:
+        out.append(_f("subject_conflict", ERROR, "subject.filing_number",
+                      f"主体备案号「{holder['subject_filing_number']}」在本服务商登记的主体是「{holder['subject_name']}」"
+                      f"（证件号码 {holder['certificate_number']}），与提交的主体不一致"))
+    subject_no = get_path(body, "subject.filing_number") or ""
+    registered_nos = sorted({f["subject_filing_number"] for f in ctx.registered_subject_sites})
+    if subject_no and registered_nos and subject_no not in registered_nos:
+        out.append(_f("subject_conflict", ERROR, "subject.filing_number",
+                      f"该主体在本服务商登记的主体备案号是「{'、'.join(registered_nos)}」，提交的是「{subject_no}」"))
+    return out
 
 
 @check("website_name")

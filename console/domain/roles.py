@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "supervise": SUPERVISING_ROLES,
     "keep_rules": SUPERVISING_ROLES,
     "manage_users": frozenset({Role.ADMIN}),
+    "manage_registry": frozenset({Role.ADMIN}),  # the registry of filings made before the console
 }
 
 

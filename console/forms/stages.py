@@ -41,3 +41,7 @@ class BureauApproveForm(VersionedForm):
 
 class ImportForm(Form):
     file = FileField("结果文件（.csv 或 .xlsx）", validators=[FileRequired("请选择文件")])
+
+
+class RegistryImportForm(Form):
+    file = FileField("备案登记文件（.csv 或 .xlsx）", validators=[FileRequired("请选择文件")])

@@ -22,7 +22,7 @@ from console.domain.calendar import SHANGHAI, to_local, utcnow
 from console.domain.provinces import PROVINCES
 from console.domain.workflow import Action, State
 from console.extensions import db
-from console.models import Order, ProvinceRuleRow, User
+from console.models import Filing, Order, ProvinceRuleRow, User
 from console.services import accounts, postreview
 from console.services import orders as order_service
 from console.services.actors import Actor
@@ -153,7 +153,9 @@ def make_body(rng: random.Random, no: str, submitted_at: datetime, *, flaws: set
 
 
 FLAWS = ["house_number", "same_province", "uscc", "resident_id", "consistency", "mobile", "email", "product",
-         "region", "term", "materials"]
+         "region", "term", "materials", "registered"]
+#: Share of orders whose subject already held a filing here before the console (继续接入备案).
+CONTINUING = 0.08
 #: (final state, share of orders)
 MIX = [
     (State.INITIAL_REVIEW, 0.34), (State.RETURNED, 0.07), (State.AWAITING_MAIL, 0.04), (State.MAIL_CHECK, 0.03),
@@ -217,6 +219,11 @@ def seed(count: int, *, random_seed: int | None = None, progress: Callable[[int]
             flaws.discard("mobile")
         no = f"JR{submitted.astimezone(SHANGHAI):%Y%m%d}{start + i:05d}"
         body = make_body(rng, no, submitted, flaws=flaws)
+        if "registered" in flaws or rng.random() < CONTINUING:
+            # the subject filed another website with us before the console: the order should be
+            # 继续接入 (the "registered" flaw leaves it as 新增接入, which 初审 flags)
+            _register_earlier_filing(body, rng, submitted)
+            body["kind"] = "new_access" if "registered" in flaws else "continue_access"
         order, _ = order_service.submit(body, portal, now=submitted)
         worker = Actor.for_user(rng.choice(staff)) if staff else Actor.for_user(boss)
         _walk(order, target, rng, submitted, now, worker, Actor.for_user(boss), portal)
@@ -225,6 +232,18 @@ def seed(count: int, *, random_seed: int | None = None, progress: Callable[[int]
         if progress:
             progress(1)
     return tally
+
+
+def _register_earlier_filing(body: dict, rng: random.Random, at: datetime) -> None:
+    """A filing of the body's subject in the registry of filings made before the console."""
+    subject, filing = body["subject"], body["subject"]["filing_number"]
+    with write_transaction():
+        if db.session.scalar(select(Filing.id).where(Filing.website_filing_number == f"{filing}-2")) is None:
+            db.session.add(Filing(website_filing_number=f"{filing}-2", subject_filing_number=filing,
+                                  subject_name=subject["name"], certificate_number=subject["certificate_number"],
+                                  website_name=subject["name"][2:6] + rng.choice(SITES),
+                                  domains=[f"www.{body['website']['domains'][0]}"], status="active",
+                                  updated_at=at - timedelta(days=rng.randrange(200, 2000))))
 
 
 def _mail_rounds(no: str, target: State, rng: random.Random, boss: Actor, later) -> None:

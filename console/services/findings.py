@@ -9,6 +9,7 @@ from console.domain.checks import CheckContext, Finding, run_checks, sms_require
 from console.domain.workflow import TERMINAL_STATES, State
 from console.extensions import db
 from console.models import Order
+from console.services.filings import registry_facts
 from console.services.mapping import order_to_body
 from console.services.rules import Rules
 from console.services.settings import get_setting
@@ -17,7 +18,8 @@ BUREAU_STAGE = (State.SMS_VERIFICATION.value, State.BUREAU_REVIEW.value)
 
 
 def check_context(order: Order, rules: Rules) -> CheckContext:
-    """What the checks need to know about other orders of the same subject and phone."""
+    """What the checks need to know about other orders of the same subject and phone, and what the
+    registry of earlier filings records about the subject and the website."""
     rule = rules.provinces.get(order.province)
     siblings = db.session.execute(
         select(Order.order_no, Order.state).where(
@@ -47,6 +49,7 @@ def check_context(order: Order, rules: Rules) -> CheckContext:
         subject_open_orders=tuple(sorted(n for n, s in siblings if s not in TERMINAL_STATES)),
         subject_bureau_orders=tuple(sorted(n for n, s in siblings if s in BUREAU_STAGE)),
         phone_owners={order.principal_mobile: tuple(owners)} if owners else {},
+        **registry_facts(order.subject_cert_number, order.subject_filing_number, order.website_filing_number),
     )
 
 

@@ -53,11 +53,20 @@ def _refused(message: str, detail: str | None = None) -> Invalid:
 
 
 def parse_upload(filename: str, data: bytes) -> list[dict]:
-    """Rows of a CSV (UTF-8 or GBK) or XLSX file, keyed by column; Invalid with a clear reason."""
+    """Rows of a bureau results file, keyed by column; Invalid with a clear reason."""
+    return read_rows(filename, data, COLUMNS, required=("order_no", "result"),
+                     header_hint="表头须为 订单号、结果、备案号、原因")
+
+
+def read_rows(filename: str, data: bytes, columns: dict[str, tuple[str, ...]], *, required: tuple[str, ...],
+              header_hint: str) -> list[dict]:
+    """Rows of a CSV (UTF-8 or GBK) or XLSX file, each a dict of ``columns`` (by the header's
+    Chinese or English names, any order) plus its line number; Invalid with a clear reason. Every
+    import of the console (bureau results, the filings registry) reads its file through here."""
     table = _read_table((filename or "").lower(), data)
     if not table:
         raise _refused("文件是空的", "文件中没有任何内容")
-    index = _column_index(table[0])
+    index = _column_index(table[0], columns, required, header_hint)
     body = table[1:]
     if not body:
         raise _refused("文件中只有表头", "文件中只有表头，没有数据行")
@@ -68,7 +77,7 @@ def parse_upload(filename: str, data: bytes) -> list[dict]:
         i = index.get(key)
         return ((cells[i] if i is not None and i < len(cells) else "") or "").strip()
 
-    return [{"line": line, **{key: cell(cells, key) for key in COLUMNS}} for line, cells in enumerate(body, start=2)]
+    return [{"line": line, **{key: cell(cells, key) for key in columns}} for line, cells in enumerate(body, start=2)]
 
 
 def _read_table(name: str, data: bytes) -> list[list[str]]:
@@ -86,13 +95,14 @@ def _read_table(name: str, data: bytes) -> list[list[str]]:
     return [row for row in table if any((cell or "").strip() for cell in row)]
 
 
-def _column_index(header_row: list[str]) -> dict[str, int]:
+def _column_index(header_row: list[str], columns: dict[str, tuple[str, ...]], required: tuple[str, ...],
+                  header_hint: str) -> dict[str, int]:
     """Where each known column is; Invalid when a required one is missing."""
     header = [(cell or "").strip().lower() for cell in header_row]
-    index = {key: i for key, names in COLUMNS.items() for i, cell in enumerate(header) if cell in names}
-    missing = [COLUMNS[k][0] for k in ("order_no", "result") if k not in index]
+    index = {key: i for key, names in columns.items() for i, cell in enumerate(header) if cell in names}
+    missing = [columns[k][0] for k in required if k not in index]
     if missing:
-        raise _refused("缺少必需的列", "缺少列：" + "、".join(missing) + "（表头须为 订单号、结果、备案号、原因）")
+        raise _refused("缺少必需的列", "缺少列：" + "、".join(missing) + f"（{header_hint}）")
     return index
 
 

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from console.domain.checks import Finding, domain_forms
+from console.domain.checks import Finding, canonical_domain, domain_forms
 from console.domain.order_fields import ORIGINAL_FILING_KEYS
 from console.domain.reasons import SYSTEM_REASONS
 from console.extensions import db
 from console.models import Order, OrderEvent
 from console.services import postreview
+from console.services.filings import registry_facts
 from console.services.findings import current_findings
 from console.services.order_writes import get_order
 from console.services.reasons import catalogue
@@ -26,6 +27,7 @@ class Workspace:
     events: list[OrderEvent]
     reasons: dict[str, str]
     comparison: list[dict]
+    registered: dict | None  # the website's record in the registry of earlier filings
     domains: list[dict]
     reason_labels: dict[str, str]
     shipments: list
@@ -60,22 +62,35 @@ _COMPARED = (
 )
 
 
-def comparison(order: Order) -> list[dict]:
-    """Submitted data beside the original filing record, with the differences marked."""
+#: Where the registry of earlier filings keeps each compared item (principal names are not kept).
+_REGISTERED_KEYS = {"subject_name": "subject_name", "certificate_number": "certificate_number",
+                    "website_name": "website_name", "domains": "domains", "filing_number": "website_filing_number"}
+
+
+def _shown_and_differs(submitted, recorded) -> tuple[str | None, bool]:
+    """How a recorded value shows, and whether it differs from the submitted one (domains in one
+    canonical form, as the consistency check compares them)."""
+    if recorded is None:
+        return None, False
+    if isinstance(submitted, list):
+        same = sorted({canonical_domain(d) for d in submitted}) == sorted({canonical_domain(d) for d in recorded})
+        return "、".join(recorded), not same
+    return recorded, recorded.strip() != submitted.strip()
+
+
+def comparison(order: Order, registered: dict | None = None) -> list[dict]:
+    """Submitted data beside the original filing record (the portal's) and, when the website's
+    filing number is in the registry of earlier filings, beside the registered record."""
     original = order.original_filing or {}
     rows = []
     for key, column in _COMPARED:
-        if column is None:
-            submitted = "、".join(d.domain for d in order.domains)
-            recorded_list = original.get(key)
-            recorded = "、".join(recorded_list) if recorded_list is not None else None
-            differs = recorded_list is not None and sorted(recorded_list) != sorted(d.domain for d in order.domains)
-        else:
-            submitted = getattr(order, column) or ""
-            recorded = original.get(key)
-            differs = recorded is not None and recorded.strip() != submitted.strip()
-        rows.append({"label": ORIGINAL_FILING_KEYS[key], "submitted": submitted, "recorded": recorded,
-                     "differs": differs})
+        value = [d.domain for d in order.domains] if column is None else (getattr(order, column) or "")
+        recorded, differs = _shown_and_differs(value, original.get(key))
+        kept = registered.get(_REGISTERED_KEYS[key]) if registered and key in _REGISTERED_KEYS else None
+        in_registry, registry_differs = _shown_and_differs(value, kept)
+        rows.append({"label": ORIGINAL_FILING_KEYS[key], "submitted": "、".join(value) if column is None else value,
+                     "recorded": recorded, "differs": differs, "registered": in_registry,
+                     "registered_differs": registry_differs})
     return rows
 
 
@@ -98,12 +113,15 @@ def load_workspace(order_no: str) -> Workspace:
     events = db.session.scalars(
         select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id.desc())
     ).unique().all()
+    registered = registry_facts(order.subject_cert_number, order.subject_filing_number,
+                                order.website_filing_number)["registered_site"]
     domains = []
     for d in order.domains:
         forms = domain_forms(d.domain)
         domains.append({"name": d.domain, "unicode": forms[0] if forms else d.domain,
                         "ascii": forms[1] if forms else "", "valid": forms is not None})
     return Workspace(order=order, rules=rules, findings=current_findings(order, rules), events=list(events),
-                     reasons=catalogue(), comparison=comparison(order), domains=domains,
+                     reasons=catalogue(), comparison=comparison(order, registered), registered=registered,
+                     domains=domains,
                      reason_labels={**SYSTEM_REASONS, **catalogue(include_retired=True)},
                      shipments=postreview.shipments(order))
