@@ -106,6 +106,10 @@ class Order(db.Model):
         # their GROUP BY is an index-only scan over open orders, however many are closed.
         Index("ix_orders_open_work", "queue", "state", "assignee_id", "due_at", "due_soon_at", "stage_entered_at",
               postgresql_where=text("queue IS NOT NULL"), sqlite_where=text("queue IS NOT NULL")),
+        # The oldest unclaimed order of a queue (/metrics): one probe of this partial index.
+        Index("ix_orders_unclaimed_age", "queue", "stage_entered_at",
+              postgresql_where=text("queue IS NOT NULL AND assignee_id IS NULL"),
+              sqlite_where=text("queue IS NOT NULL AND assignee_id IS NULL")),
         Index("ix_orders_cert_number_state", "subject_cert_number", "state"),
         Index("ix_orders_website_filing_number", "website_filing_number"),
         Index("ix_orders_subject_filing_number", "subject_filing_number"),
@@ -587,6 +591,30 @@ class FilingImport(db.Model):
     rows: Mapped[list] = mapped_column(JSON, default=list)
     applied_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkCountDelta(db.Model):
+    """Open orders per (queue, state, assignee), kept as a running sum of deltas.
+
+    Database triggers on ``orders`` (migration 'open-work counters') add +1 / -1 rows in the same
+    transaction as any change of an order's queue, state or assignee — ORM writes, bulk UPDATEs,
+    COPY alike — so counts are exact right after a claim or a decision. Writers only INSERT: no
+    counter row is locked, so concurrent claims never wait on each other or deadlock. Readers sum
+    by key; the sweep compacts the rows to one per key (``console.services.workcounts``), so a read
+    costs the number of keys plus the changes of the last minute, not the number of orders.
+    ``assignee_id`` 0 stands for unassigned.
+
+    SQLite's batch migrations recreate a table and drop its triggers: a migration that alters
+    ``orders`` in batch mode must create the triggers again (tests/test_workcounts.py checks).
+    """
+
+    __tablename__ = "work_count_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    assignee_id: Mapped[int] = mapped_column(Integer)
+    delta: Mapped[int] = mapped_column(Integer)
 
 
 class Absence(db.Model):

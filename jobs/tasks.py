@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from console.services import alerts, imports, leases, stats, webhooks
+from console.database import write_transaction
+from console.services import alerts, imports, leases, stats, webhooks, workcounts
 from console.services.jobruns import SWEEP, recorded_run
 from console.services.settings import get_setting
 
@@ -29,6 +30,8 @@ def sweep_once(now: datetime | None = None, *, holder: str = "cli") -> dict:
         summary["holder"] = holder
         summary.update(alerts.sweep(now=now))
         stats.refresh_snapshot(now=now)  # the board's 30-day statistics, read in one row
+        with write_transaction():  # the open-work counters back to one row per key
+            summary["work_counts_compacted"] = workcounts.compact()
     return summary
 
 

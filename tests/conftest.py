@@ -45,6 +45,8 @@ def _clean(app) -> None:
         else:
             for table in tables:
                 db.session.execute(text(f"DELETE FROM {table}"))
+            # deleting orders made its triggers write counter deltas (models.WorkCountDelta)
+            db.session.execute(text("DELETE FROM work_count_deltas"))
         db.session.commit()
 
 

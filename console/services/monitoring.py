@@ -7,37 +7,40 @@ from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from sqlalchemy import case, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.domain.calendar import utcnow
 from console.domain.workflow import QUEUE_STATES
 from console.extensions import db
 from console.models import BureauImport, Lease, Order
-from console.services import totals
+from console.services import totals, workcounts
 from console.services.jobruns import last_success, scheduler_health
+from console.services.queues import overdue_by_queue
 
 
 def snapshot(now: datetime | None = None) -> dict:
     """Queue depth per queue and state, unclaimed, overdue, the oldest unclaimed order's age, the
-    last sweep, the lease, import rows applied and alert mails. Reads open orders only (``queue`` is
-    set while an order is open, so the GROUP BY walks the queue index, not the whole table)."""
+    last sweep, the lease, import rows applied and alert mails. Depths come from the trigger-kept
+    counters (constant in the number of orders); overdue is an index range of the overdue orders,
+    the oldest unclaimed one index probe per queue."""
     now = now or utcnow()
-    grouped = db.session.execute(
-        select(Order.queue, Order.state, func.count(),
-               func.sum(case((Order.assignee_id.is_(None), 1), else_=0)),
-               func.sum(case((Order.due_at < now, 1), else_=0)),
-               func.min(case((Order.assignee_id.is_(None), Order.stage_entered_at))))
-        .where(Order.queue.is_not(None)).group_by(Order.queue, Order.state)).all()
     per_queue = {q: {"unclaimed": 0, "overdue": 0, "oldest_unclaimed_age": 0.0} for q in QUEUE_STATES}
-    queues = []
-    for queue, state, count, unclaimed, overdue, oldest in grouped:
-        queues.append({"queue": queue, "state": state, "orders": count})
-        figures = per_queue.setdefault(queue, {"unclaimed": 0, "overdue": 0, "oldest_unclaimed_age": 0.0})
-        figures["unclaimed"] += int(unclaimed or 0)
-        figures["overdue"] += int(overdue or 0)
-        if oldest is not None:
-            figures["oldest_unclaimed_age"] = max(figures["oldest_unclaimed_age"], (now - oldest).total_seconds())
+    by_state: dict[tuple[str, str], int] = {}
+    for queue, state, assignee, n in workcounts.open_counts():
+        by_state[(queue, state)] = by_state.get((queue, state), 0) + n
+        if assignee is None:
+            per_queue.setdefault(queue, {"unclaimed": 0, "overdue": 0, "oldest_unclaimed_age": 0.0})["unclaimed"] += n
+    queues = [{"queue": queue, "state": state, "orders": n} for (queue, state), n in sorted(by_state.items())]
+    for queue, overdue in overdue_by_queue(now):
+        per_queue[queue]["overdue"] = overdue
+    # the oldest unclaimed order of each queue: one probe of ix_orders_unclaimed_age per queue
+    oldest = db.session.execute(select(*(
+        select(func.min(Order.stage_entered_at)).where(Order.queue == queue, Order.assignee_id.is_(None))
+        .scalar_subquery() for queue in QUEUE_STATES))).one()
+    for queue, at in zip(QUEUE_STATES, oldest, strict=True):
+        if at is not None:
+            per_queue[queue]["oldest_unclaimed_age"] = max(0.0, (now - at).total_seconds())
     run = last_success()
     lease = db.session.get(Lease, "scheduler")
     counted = totals.all_totals()
