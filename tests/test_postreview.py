@@ -360,15 +360,15 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_applies_each_row_onc
         carol = actor(app, users["carol"])
         batch = imports.preview("r.csv", csv_bytes(rows), carol)
         imports.queue_apply(batch.id, carol)
-        # The runner loses its lease after the first checkpoint: it stops, the batch waits.
-        assert imports.apply_rows(batch.id, carol, keep_going=lambda: False) is False
+        # The runner loses its lease after its first chunk: it stops, the batch waits.
+        assert imports.apply_rows(batch.id, carol, progress_every=100, keep_going=lambda: False) is False
         stopped = imports.get_import(batch.id)
-        assert stopped.status == "queued" and stopped.processed == imports.CHECKPOINT_ROWS
-        # Rows after the checkpoint that the cut-off run had applied already (its last moments).
-        for no in nos[imports.CHECKPOINT_ROWS:imports.CHECKPOINT_ROWS + 7]:
+        assert stopped.status == "queued" and stopped.processed == 100 and stopped.applied == 100
+        # Rows after the checkpoint recorded by hand meanwhile (or by a run cut off in the past).
+        for no in nos[100:107]:
             postreview.bureau_approve(no, "浙ICP备12345678号-1", carol, expected_version=v(app, no))
         summary = imports.apply_pending()
-        assert summary["resumed_from"] == imports.CHECKPOINT_ROWS and summary["finished"] is True
+        assert summary["resumed_from"] == 100 and summary["finished"] is True
         done = imports.get_import(batch.id)
         assert done.status == "done" and done.applied == 250 and done.failed == 0
         approvals = db.session.execute(
@@ -388,3 +388,75 @@ def test_a_batch_without_a_runner_says_so_on_its_page(app, users):
             batch.status, batch.heartbeat_at = "applying", datetime(2026, 1, 1, tzinfo=UTC)
     page = Browser(app, "carol").get(f"/bureau/imports/{batch_id}").get_data(as_text=True)
     assert 'id="import-stalled"' in page and "会从中断处继续" in page
+
+
+
+def test_an_imported_result_writes_what_the_one_order_use_case_writes(app, users):
+    """The set-based import (order_writes.move_many) against the one-order path: the same row,
+    the same history entry, the same applicant events in sequence, the same open-work counts."""
+    from console.models import Order, OutboxEvent
+    from console.services import workcounts
+
+    by_hand, imported, rejected = bureau_orders(app, 3)
+    with app.app_context():
+        carol = actor(app, users["carol"])
+        postreview.bureau_approve(by_hand, "浙ICP备12345678号-1", carol, expected_version=v(app, by_hand))
+    batch = run_import(app, "r.csv", csv_bytes([[imported, "通过", "浙ICP备12345678号-1", ""],
+                                                [rejected, "驳回", "", "主办单位证件住所与证件不一致"]]),
+                       users["carol"])
+    assert (batch.applied, batch.failed) == (2, 0)
+    with app.app_context():
+        rows = {o.order_no: o for o in db.session.scalars(select(Order).where(
+            Order.order_no.in_([by_hand, imported, rejected])))}
+        for column in ("state", "queue", "assignee_id", "result_filing_number", "version", "event_seq", "due_at"):
+            assert getattr(rows[imported], column) == getattr(rows[by_hand], column), column
+        assert rows[imported].closed_at is not None and rows[rejected].state == "bureau_rejected"
+
+        def history(no):
+            return [(e.action, e.from_state, e.to_state, e.note, e.actor_id) for e in db.session.scalars(
+                select(OrderEvent).where(OrderEvent.order_id == rows[no].id).order_by(OrderEvent.id))]
+
+        assert history(imported)[-1] == history(by_hand)[-1]
+        assert history(rejected)[-1] == ("bureau_reject", "bureau_review", "bureau_rejected",
+                                         "主办单位证件住所与证件不一致", users["carol"])
+
+        def events(no):
+            return [(e.sequence, e.type, e.data) for e in db.session.scalars(
+                select(OutboxEvent).where(OutboxEvent.order_no == no).order_by(OutboxEvent.sequence))]
+
+        assert [s for s, _, _ in events(imported)] == list(range(1, len(events(imported)) + 1))
+        assert [(t, d) for _, t, d in events(imported)] == [(t, {**d, "text": d["text"].replace(by_hand, imported)})
+                                                            for _, t, d in events(by_hand)]
+        assert events(rejected)[-1][1] == "bureau.rejected" and "主办单位证件住所与证件不一致" in events(rejected)[-1][2]["text"]
+        assert sorted(workcounts.open_counts(), key=repr) == sorted(workcounts.recount(), key=repr)
+
+
+def test_a_row_changed_by_hand_after_the_preview_is_reported_not_applied(app, users):
+    first, second = bureau_orders(app, 2)
+    with app.app_context():
+        carol = actor(app, users["carol"])
+        batch = imports.preview("r.csv", csv_bytes([[first, "通过", "浙ICP备12345678号-1", ""],
+                                                    [second, "通过", "浙ICP备12345678号-1", ""]]), carol)
+        postreview.bureau_reject(second, "管局退回", carol, expected_version=v(app, second))
+        imports.apply_rows(batch.id, carol)
+        done = imports.get_import(batch.id)
+        outcome = {r["order_no"]: (r["status"], r["message"]) for r in done.rows}
+    assert outcome[first] == ("applied", "已导入")
+    assert outcome[second] == ("error", "订单处于「管局驳回」，不在管局审核中")
+    assert (done.applied, done.failed, done.status) == (1, 1, "done")
+
+
+def test_the_preview_pages_its_rows_and_can_show_only_the_failed(app, users):
+    (real,) = bureau_orders(app, 1)
+    rows = [[real, "通过", "浙ICP备12345678号-1", ""]] + [[f"JR-NOPE-{i}", "通过", "", ""] for i in range(449)]
+    carol = Browser(app, "carol")
+    response = carol.post("/bureau/imports", {"file": (io.BytesIO(csv_bytes(rows)), "r.csv")},
+                          content_type="multipart/form-data")
+    target = response.headers["Location"]
+    first = carol.get(target).get_data(as_text=True)
+    assert first.count("<tr data-line=") == 200 and "第 1 / 3 页" in first and "确认导入 1 行" in first
+    last = carol.get(target + "?page=3").get_data(as_text=True)
+    assert last.count("<tr data-line=") == 50 and 'data-line="451"' in last
+    failed = carol.get(target + "?failed=1&page=3").get_data(as_text=True)
+    assert failed.count('data-status="error"') == 49 and 'data-line="2"' not in failed
+    assert carol.get(target + "?page=-5").status_code == 200

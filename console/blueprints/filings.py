@@ -13,7 +13,7 @@ from console.responses import go, respond
 from console.services import filings
 from console.services.actors import Actor
 from console.services.errors import Invalid
-from console.services.imports import MAX_BYTES
+from console.services.imports import MAX_BYTES, page_rows
 
 bp = Blueprint("filings", __name__, url_prefix="/admin/filings")
 
@@ -54,10 +54,9 @@ def show(import_id: int):
     """Preview (before applying) or report (after), a page of rows at a time."""
     batch = filings.get_import(import_id)
     only_failed = request.args.get("failed") == "1"
-    page = request.args.get("page", 1, type=int) or 1
-    rows, pages = filings.page_rows(batch, page, only_failed=only_failed)
+    rows, page, pages = page_rows(batch.rows, request.args.get("page", 1, type=int) or 1, only_failed=only_failed)
     return respond("admin/filing_import.html", batch=batch, counts=filings.row_counts(batch), rows=rows,
-                   page=min(max(page, 1), pages), pages=pages, only_failed=only_failed,
+                   page=page, pages=pages, only_failed=only_failed,
                    status_labels=filings.STATUS_LABELS)
 
 

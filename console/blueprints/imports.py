@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, url_for
+from flask import Blueprint, Response, abort, request, url_for
 from flask_login import current_user
 
 from console.auth import requires
@@ -46,8 +46,11 @@ def upload():
 def show(import_id: int):
     """Preview (before applying), progress (while applying) or the report (after)."""
     batch = imports.get_import(import_id)
+    only_failed = request.args.get("failed") == "1"
+    rows, page, pages = imports.page_rows(batch.rows, request.args.get("page", 1, type=int) or 1,
+                                          only_failed=only_failed)
     return respond("imports/show.html", "imports/_batch.html", batch=batch, counts=imports.row_counts(batch),
-                   stalled=imports.stalled(batch))
+                   stalled=imports.stalled(batch), rows=rows, page=page, pages=pages, only_failed=only_failed)
 
 
 @bp.post("/<id:import_id>/apply")

@@ -56,8 +56,6 @@ CERTIFICATE_RE = re.compile(r"^[0-9A-Za-z]{8,30}$")
 DOMAIN_SPLIT_RE = re.compile(r"[\s,;，；、]+")
 #: Rows per set-based statement (well under SQLite's and PostgreSQL's bound-parameter limits).
 CHUNK = 500
-#: Rows of a preview or report page.
-PAGE_ROWS = 200
 #: Open orders in these states are checked again when the registry changes (the 初审 is where
 #: findings drive a decision; later stages keep what the reviewer saw).
 RECHECK_STATES = (State.INITIAL_REVIEW.value, State.RETURNED.value)
@@ -166,14 +164,6 @@ def row_counts(batch: FilingImport) -> dict[str, int]:
     for row in batch.rows:
         counts[row["status"]] += 1
     return counts
-
-
-def page_rows(batch: FilingImport, page: int, *, only_failed: bool = False) -> tuple[list[dict], int]:
-    """One page of the batch's rows (optionally only the failed ones) and the number of pages."""
-    rows = [r for r in batch.rows if r["status"] == "error"] if only_failed else batch.rows
-    pages = max(1, -(-len(rows) // PAGE_ROWS))
-    page = min(max(page, 1), pages)
-    return rows[(page - 1) * PAGE_ROWS:page * PAGE_ROWS], pages
 
 
 def _upsert(records: list[dict], import_id: int, now: datetime) -> None:

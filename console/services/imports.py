@@ -1,4 +1,4 @@
-"""Batch import of bureau results: parse, preview row by row, apply one transaction per row.
+"""Batch import of bureau results: parse, preview row by row, apply set-based in chunks.
 
 A file never half-applies silently: every row ends as applied, skipped (already applied) or
 failed with its reason, and the failures can be downloaded. Re-importing the same file applies
@@ -21,10 +21,11 @@ from console.domain.calendar import utcnow
 from console.domain.workflow import State
 from console.extensions import db
 from console.models import BureauImport, Order, User
-from console.services import postreview
+from console.services import postreview, workcounts
 from console.services.actors import Actor
 from console.services.csvout import csv_bytes
-from console.services.errors import Invalid, NotFound, ServiceError
+from console.services.errors import Invalid, NotFound
+from console.services.order_writes import lock_orders
 from console.services.spreadsheets import SpreadsheetError, xlsx_rows
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,11 @@ def _judge(row: dict, order: Order | None, seen: set[str]) -> tuple[str, str, st
     return "ok", outcome, "将导入"
 
 
+#: What judging a row reads of its order (a preview of 10,000 rows loads no more than this).
+JUDGED_COLUMNS = (Order.order_no, Order.state, Order.version, Order.province, Order.result_filing_number,
+                  Order.website_filing_number, Order.original_filing)
+
+
 def preview(filename: str, data: bytes, actor: Actor) -> BureauImport:
     """Parse and judge every row; nothing is applied yet."""
     rows = parse_upload(filename, data)
@@ -165,7 +171,8 @@ def preview(filename: str, data: bytes, actor: Actor) -> BureauImport:
     orders: dict[str, Order] = {}
     for start in range(0, len(numbers), 500):
         chunk = numbers[start:start + 500]
-        orders.update({o.order_no: o for o in db.session.scalars(select(Order).where(Order.order_no.in_(chunk)))})
+        orders.update({o.order_no: o for o in db.session.execute(  # plain rows: no ORM objects to track
+            select(*JUDGED_COLUMNS).where(Order.order_no.in_(chunk)))})
     seen: set[str] = set()
     for row in rows:
         row["status"], row["outcome"], row["message"] = _judge(row, orders.get(row["order_no"]), seen)
@@ -198,6 +205,19 @@ def recent(limit: int = 10) -> list[BureauImport]:
     return list(db.session.scalars(select(BureauImport).order_by(BureauImport.id.desc()).limit(limit)))
 
 
+#: Rows of a preview or report page (a 10,000-row file is 50 pages, not one 500 KB page).
+PAGE_ROWS = 200
+
+
+def page_rows(rows: list[dict], page: int, *, only_failed: bool = False) -> tuple[list[dict], int, int]:
+    """One page of an import's rows (optionally only the failed ones): (rows, page, pages)."""
+    if only_failed:
+        rows = [r for r in rows if r["status"] == "error"]
+    pages = max(1, -(-len(rows) // PAGE_ROWS))
+    page = min(max(page, 1), pages)
+    return rows[(page - 1) * PAGE_ROWS:page * PAGE_ROWS], page, pages
+
+
 def row_counts(batch: BureauImport) -> dict[str, int]:
     """How many rows of the batch are ok, skipped, failed and applied."""
     counts = {"ok": 0, "skip": 0, "error": 0, "applied": 0}
@@ -208,8 +228,8 @@ def row_counts(batch: BureauImport) -> dict[str, int]:
 
 #: A batch applying with no progress for this long has lost its runner (shown on the page).
 STALLED_AFTER = timedelta(minutes=2)
-#: Rows between two checkpoints (progress, heartbeat, row outcomes saved).
-CHECKPOINT_ROWS = 100
+#: Rows per transaction (set-based), with progress, heartbeat and outcomes saved in the same commit.
+CHECKPOINT_ROWS = 500
 
 
 def queue_apply(import_id: int, actor: Actor) -> BureauImport:
@@ -250,58 +270,64 @@ def apply_pending(*, keep_going: Callable[[], bool] = lambda: True, now: datetim
 
 def apply_rows(import_id: int, actor: Actor, *, progress_every: int = CHECKPOINT_ROWS,
                keep_going: Callable[[], bool] = lambda: True, now: datetime | None = None) -> bool:
-    """Apply the batch's rows from where it stopped, one transaction per row; every
-    ``progress_every`` rows the outcomes and the heartbeat are saved. A row is applied at most once:
-    each one is judged again against its order right before, so rows that an interrupted run applied
-    after its last checkpoint are found done, never applied twice. Returns whether it finished."""
+    """Apply the batch's rows from where it stopped, set-based, ``progress_every`` rows per
+    transaction: the chunk's orders are read once and locked, each row is judged again against its
+    order right before (a row changed by hand since the preview fails with why, one applied since
+    is found done), the good rows are written by the write core's ``move_many`` (one UPDATE, one
+    INSERT of history, one of outbox events), and the outcomes, the progress and the heartbeat are
+    saved in the same commit. A chunk cut off midway commits nothing, so no row is applied twice.
+    Returns whether it finished."""
     batch = get_import(import_id)
     rows = [dict(r) for r in batch.rows]
     start = batch.processed
-    for i in range(start, len(rows)):
-        if rows[i]["status"] == "ok":
-            rows[i] = _apply_row(rows[i], actor, now)
-        if (i + 1) % progress_every == 0 or i + 1 == len(rows):
-            _checkpoint(import_id, rows, i + 1)
-            if i + 1 < len(rows) and not keep_going():
-                return False
     if start >= len(rows):
         _checkpoint(import_id, rows, len(rows))
+        return True
+    for chunk_start in range(start, len(rows), progress_every):
+        end = min(len(rows), chunk_start + progress_every)
+        with write_transaction():
+            orders = lock_orders([r["order_no"] for r in rows[chunk_start:end] if r["status"] == "ok"])
+            approvals, rejections = [], []
+            for i in range(chunk_start, end):
+                if rows[i]["status"] != "ok":
+                    continue
+                row = rows[i] = dict(rows[i])
+                order = orders.get(row["order_no"])
+                status, outcome, message = _judge(row, order, set())
+                if status == "skip":  # ok at preview, in the result's state now: recorded since
+                    row["status"], row["message"] = "applied", "已导入（中断后核对确认）"
+                elif status != "ok":  # no longer applicable (changed by hand meanwhile)
+                    row["status"], row["message"] = "error", message
+                else:
+                    if outcome == "approved":
+                        approvals.append((order, row["filing_number"], row["reason"]))
+                    else:
+                        rejections.append((order, row["reason"]))
+                    row["status"], row["message"] = "applied", "已导入"
+            postreview.record_bureau_results(approvals, rejections, actor, now=now)
+            # two counter rows per order written: fold them now rather than leave the readers to
+            # sum them until the next sweep (last in the transaction but for the batch's own row,
+            # so the compaction's row locks are never held while waiting for another lock)
+            workcounts.compact()
+            _save_progress(import_id, rows, end)
+        if end < len(rows) and not keep_going():
+            return False
     return True
-
-
-def _apply_row(row: dict, actor: Actor, now: datetime | None) -> dict:
-    row = dict(row)
-    order = db.session.scalar(select(Order).where(Order.order_no == row["order_no"]))
-    status, _outcome, message = _judge(row, order, set())
-    if status == "skip":  # ok at preview, in the result's state now: applied by a run that was cut off
-        row["status"], row["message"] = "applied", "已导入（中断后核对确认）"
-        return row
-    if status != "ok":  # no longer applicable (changed by hand meanwhile)
-        row["status"], row["message"] = "error", message
-        return row
-    try:
-        if row["outcome"] == "approved":
-            postreview.bureau_approve(row["order_no"], row["filing_number"], actor, expected_version=order.version,
-                                      reason=row["reason"], now=now)
-        else:
-            postreview.bureau_reject(row["order_no"], row["reason"], actor, expected_version=order.version, now=now)
-    except ServiceError as exc:
-        db.session.rollback()
-        details = "；".join(m for ms in exc.fields.values() for m in ms)
-        row["status"], row["message"] = "error", exc.message + (f"：{details}" if details else "")
-    else:
-        row["status"], row["message"] = "applied", "已导入"
-    return row
 
 
 def _checkpoint(import_id: int, rows: list[dict], processed: int) -> None:
     with write_transaction():
-        batch = get_import(import_id)
-        batch.rows, batch.processed, batch.heartbeat_at = rows, processed, utcnow()
-        batch.applied = sum(r["status"] == "applied" for r in rows[:processed])
-        batch.failed = sum(r["status"] == "error" for r in rows[:processed])
-        if processed >= len(rows):
-            batch.status, batch.finished_at = "done", utcnow()
+        _save_progress(import_id, rows, processed)
+
+
+def _save_progress(import_id: int, rows: list[dict], processed: int) -> None:
+    """The outcomes so far, the progress and the heartbeat (in the caller's transaction)."""
+    batch = get_import(import_id)
+    batch.rows, batch.processed, batch.heartbeat_at = rows, processed, utcnow()
+    batch.applied = sum(r["status"] == "applied" for r in rows[:processed])
+    batch.failed = sum(r["status"] == "error" for r in rows[:processed])
+    if processed >= len(rows):
+        batch.status, batch.finished_at = "done", utcnow()
 
 
 def failures_csv(batch: BureauImport) -> bytes:

@@ -27,7 +27,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import ClauseElement, ColumnElement
 
 from console.domain.calendar import to_local, utcnow
 from console.domain.checks import sms_required
@@ -35,7 +36,7 @@ from console.domain.roles import Role
 from console.domain.sla import due, due_soon_from
 from console.domain.workflow import TERMINAL_STATES, Action, Route, State, TransitionRefused, plan, queue_of
 from console.extensions import db
-from console.models import Order, OrderEvent
+from console.models import Order, OrderEvent, OutboxEvent
 from console.services import outbox
 from console.services.actors import Actor
 from console.services.errors import Conflict, Forbidden, NotFound
@@ -96,11 +97,28 @@ def try_bump(order: Order, now: datetime, *, expected_version: int | None = None
     conditions = [Order.id == order.id, *where]
     if expected_version is not None:
         conditions.append(Order.version == expected_version)
-    changed = db.session.execute(_bumping(conditions, now, values)).rowcount == 1
-    if changed:
-        db.session.flush()
-        db.session.refresh(order)
-    return changed
+    plain = expected_version is not None and not any(isinstance(v, ClauseElement) for v in values.values())
+    if not plain:
+        changed = db.session.execute(_bumping(conditions, now, values)).rowcount == 1
+        if changed:  # someone may have changed other columns meanwhile, or the database computed a value
+            db.session.flush()
+            db.session.refresh(order)
+        return changed
+    # The row was at the version this object was read at and every value is plain, so the row now
+    # holds the object's values plus these — except the bookkeeping columns that change without a
+    # version (the sweep's deadlines and next look), which the UPDATE returns. No read-back of the
+    # whole row: an import applies thousands of changes in a row.
+    written = db.session.execute(_bumping(conditions, now, values).returning(*_UNVERSIONED)).first()
+    if written is None:
+        return False
+    db.session.flush()
+    for key, value in {**values, **written._asdict(), "version": expected_version + 1, "updated_at": now}.items():
+        set_committed_value(order, key, value)
+    return True
+
+
+#: Columns written without a new version (``reschedule_many``, ``set_next_alert_many``).
+_UNVERSIONED = (Order.due_at, Order.due_estimated, Order.due_soon_at, Order.next_alert_at)
 
 
 def bump(order: Order, now: datetime, *, expected_version: int | None = None,
@@ -202,6 +220,67 @@ def move(order: Order, action: Action, actor: Actor, *, now: datetime, expected_
     record(order, actor, action.value, at=now, from_state=from_state, to_state=target.value,
            reasons=reasons, note=note, changes=changes)
     return target
+
+
+def move_many(moves: Sequence[tuple[Order, dict, str]], action: Action, actor: Actor, *, now: datetime,
+              reasons: Sequence[str] = ()) -> None:
+    """``move`` for many orders at once (bureau results imports): ``(order, values, note)`` each.
+
+    The orders must have been read in this transaction with ``FOR UPDATE`` (``lock_orders``), so
+    that their versions, states and event sequences cannot change under the batch. Each order's
+    new row is planned exactly as ``move`` plans it; then one executemany UPDATE (guarded by id,
+    version and state, as ``bump`` is), one INSERT of history entries and one INSERT of outbox
+    events write them all. Raises ``Conflict`` when a row had moved on after all (nothing of the
+    batch is then kept: the caller's transaction rolls back)."""
+    if not moves:
+        return
+    rules = load_rules()
+    updates: dict[tuple[str, ...], list[dict]] = {}
+    events, outbox_rows = [], []
+    for order, values, note in moves:
+        authorise(order, actor)
+        target = planned(order, action, route_for(order, rules))
+        from_state = order.state
+        new = stage_values(order.province, target, now, rules)
+        if queue_of(from_state) != queue_of(target.value):
+            new.update(assignee_id=None, claimed_at=None)
+        if target in TERMINAL_STATES:
+            new["closed_at"] = now
+        new.update(values)
+        types = outbox.types_for(action.value, from_state, target.value, reasons)
+        params = {**new, "version": order.version + 1, "updated_at": now, "event_seq": order.event_seq + len(types)}
+        updates.setdefault(tuple(sorted(params)), []).append(
+            {"_id": order.id, "_version": order.version, "_from": from_state, **params})
+        first_sequence = order.event_seq + 1
+        for key, value in params.items():  # the row as it will be, for the events' texts
+            set_committed_value(order, key, value)
+        events.append({"order_id": order.id, "at": now, "actor_id": actor.user_id, "actor_label": actor.label,
+                       "action": action.value, "from_state": from_state, "to_state": target.value,
+                       "reasons": list(reasons), "note": note, "changes": {}})
+        outbox_rows += outbox.rows_for(order, action.value, at=now, from_state=from_state, to_state=target.value,
+                                       reasons=reasons, note=note, first_sequence=first_sequence)
+    table = Order.__table__
+    changed = 0
+    for keys, rows in updates.items():
+        changed += db.session.execute(
+            update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"),
+                                table.c.state == bindparam("_from"))
+            .values({key: bindparam(key) for key in keys}), rows).rowcount
+    if changed != len(moves):
+        raise Conflict(STALE_MESSAGE, stale=True)
+    db.session.execute(insert(OrderEvent), events)
+    if outbox_rows:
+        db.session.execute(insert(OutboxEvent), outbox_rows)
+
+
+def lock_orders(order_nos: Sequence[str]) -> dict[str, Order]:
+    """The orders with these numbers, read for a change of many (row locks on PostgreSQL; SQLite's
+    write transaction already excludes other writers)."""
+    if not order_nos:
+        return {}
+    return {o.order_no: o for o in db.session.scalars(
+        select(Order).where(Order.order_no.in_(list(order_nos))).order_by(Order.id)
+        .with_for_update(of=Order).execution_options(populate_existing=True))}
 
 
 # --- bookkeeping that leaves the version alone ----------------------------------------------------

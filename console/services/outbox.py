@@ -87,16 +87,25 @@ def emit(order: Order, action: str, *, at: datetime, from_state: str | None, to_
     if not types:
         return []
     db.session.flush()  # the order's row as changed, before the sequence UPDATE reads it
-    applicant_note = note if action in _APPLICANT_NOTES else ""
-    texts = _texts()
     last = db.session.execute(update(Order).where(Order.id == order.id)
                               .values(event_seq=Order.event_seq + len(types))
                               .returning(Order.event_seq).execution_options(synchronize_session=False)).scalar_one()
-    rows = [{"order_id": order.id, "order_no": order.order_no, "sequence": last - len(types) + 1 + i, "type": t,
+    db.session.execute(insert(OutboxEvent), rows_for(order, action, at=at, from_state=from_state, to_state=to_state,
+                                                     reasons=reasons, note=note, first_sequence=last - len(types) + 1))
+    return types
+
+
+def rows_for(order: Order, action: str, *, at: datetime, from_state: str | None, to_state: str | None,
+             reasons: Sequence[str], note: str, first_sequence: int) -> list[dict]:
+    """The outbox rows of one history entry, numbered from ``first_sequence`` (the caller has
+    raised ``orders.event_seq`` by as many in the same transaction: ``emit``, or the write core's
+    set-based ``move_many``, which holds the rows locked)."""
+    types = types_for(action, from_state, to_state, reasons)
+    applicant_note = note if action in _APPLICANT_NOTES else ""
+    texts = _texts()
+    return [{"order_id": order.id, "order_no": order.order_no, "sequence": first_sequence + i, "type": t,
              "at": at, "data": _data(order, t, texts[t], reasons=reasons, note=applicant_note)}
             for i, t in enumerate(types)]
-    db.session.execute(insert(OutboxEvent), rows)
-    return types
 
 
 def emit_deadlines(order_ids: Sequence[int], at: datetime) -> int:

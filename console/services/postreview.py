@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from console.extensions import db
 from console.models import Order, Shipment
 from console.services.actors import Actor
 from console.services.errors import Conflict, Invalid
-from console.services.order_writes import bump, load_for_change, move, record
+from console.services.order_writes import bump, load_for_change, move, move_many, record
 from console.services.rules import load_rules
 
 MAX_SMS_RESENDS = 2
@@ -142,10 +143,26 @@ def bureau_approve(order_no: str, filing_number: str, actor: Actor, *, expected_
         problem = bureau_number_problem(order, filing_number, reason)
         if problem:
             raise Invalid("备案号无效", fields={problem[0]: [problem[1]]})
-        note = f"网站备案号 {filing_number}" + (f"（与原备案号不同：{reason.strip()}）" if reason.strip() else "")
-        move(order, Action.BUREAU_APPROVE, actor, now=now, expected_version=expected_version, note=note,
-             values={"result_filing_number": filing_number})
+        move(order, Action.BUREAU_APPROVE, actor, now=now, expected_version=expected_version,
+             note=_approval_note(filing_number, reason), values={"result_filing_number": filing_number})
     return order
+
+
+def _approval_note(filing_number: str, reason: str) -> str:
+    return f"网站备案号 {filing_number}" + (f"（与原备案号不同：{reason.strip()}）" if (reason or "").strip() else "")
+
+
+def record_bureau_results(approvals: Sequence[tuple[Order, str, str]], rejections: Sequence[tuple[Order, str]],
+                          actor: Actor, *, now: datetime | None = None) -> None:
+    """Many bureau results at once (the results import, inside its transaction): approvals as
+    ``(order, filing number, reason for a number differing from the original)``, rejections as
+    ``(order, reason)``. The orders come from ``lock_orders`` and were judged as the one-order
+    use cases judge them (``bureau_number_problem``, a rejection's reason)."""
+    now = now or utcnow()
+    move_many([(order, {"result_filing_number": number.strip()}, _approval_note(number.strip(), reason))
+               for order, number, reason in approvals], Action.BUREAU_APPROVE, actor, now=now)
+    move_many([(order, {}, reason.strip()) for order, reason in rejections], Action.BUREAU_REJECT, actor, now=now,
+              reasons=["bureau"])
 
 
 def bureau_number_problem(order: Order, number: str, reason: str = "") -> tuple[str, str] | None:
