@@ -286,6 +286,8 @@ class ProvinceRuleRow(db.Model):
     mailing_items: Mapped[list] = mapped_column(JSON, default=list)
     mailing_address: Mapped[str] = mapped_column(String(300), default="")
     consistency_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Material kinds required in this province beyond those of the subject type.
+    required_materials: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

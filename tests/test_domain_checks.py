@@ -161,6 +161,8 @@ CASES = [
         {"kind": "principal_id", "filename": "i.jpg", "sha256": "b" * 64, "size": 1}]}, []),
     ("materials", (CheckContext(province=ZJ, today=TODAY, required_materials=("verification_photo",)), {}),
      [("error", "materials")]),
+    ("materials", CheckContext(province=replace(ZJ, required_materials=("verification_photo",)), today=TODAY),
+     [("error", "materials")]),
     ("repeated_phone", {}, []),
     ("repeated_phone", {"principal.mobile2": "13800138000"}, [("error", "principal.mobile2")]),
     ("repeated_phone", CheckContext(province=ZJ, phone_owners={"13800138000": ("另一家公司",)}),

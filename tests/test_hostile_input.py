@@ -221,7 +221,7 @@ HOSTILE_FORM = {name: NUL for name in (
     "limit", "unit", "day", "kind", "year", "schedule", "code", "label", "active", "session_idle_minutes",
     "sms_required_from", "bureau_limit_days", "mailing_address", "mailing_items", "user_id", "starts_on",
     "ends_on", "to", "queue", "order", "snapshot", "back", "template", "url", "event_types", "after_decision",
-    "at", "kinds", "wrong")} | {"version": HUGE, "fail-version": HUGE,
+    "at", "kinds", "wrong", "required_materials")} | {"version": HUGE, "fail-version": HUGE,
                                                                   "reject-version": HUGE, "scope": "all"}
 HOSTILE_PATH = {"order_no": "x%00y", "id": str(2**31), "queue": "x%00", "section": "x%00", "province": "x%00",
                 "day": "2026-13-45", "position": str(10**30), "subject_type": "x%00", "event_type": "x%00"}

@@ -59,6 +59,28 @@ def test_supervisors_change_what_a_subject_type_must_upload(app, users):
                                                                        "verification_photo"]
 
 
+def test_a_province_adds_materials_every_subject_there_must_upload(app, users):
+    carol = Browser(app, "carol")
+    form = carol.get("/settings?province=浙江").get_data(as_text=True)
+    assert 'id="rule-materials"' in form
+    answer = carol.post("/settings/provinces/浙江", {"bureau_limit_days": "", "mailing_address": "",
+                                                    "mailing_items": "", "required_materials": ["verification_photo"]})
+    assert answer.status_code == 302
+    table = carol.get("/settings").get_data(as_text=True)
+    row = table[table.index('data-province="浙江"'):]
+    assert "核验照片（幕布照）" in row[:row.index("</tr>")]
+    in_zhejiang = _submit(app)  # the example body's subject is in 浙江
+    assert _material_findings(app, in_zhejiang) == [("error", "materials", "缺少资料：核验照片（幕布照）")]
+    elsewhere = _submit(app, province="江苏")
+    assert _material_findings(app, elsewhere) == []
+    refused = carol.post("/settings/provinces/浙江", {"required_materials": ["fax_copy"]})
+    assert refused.status_code == 422
+    with app.app_context():
+        from console.models import ProvinceRuleRow
+
+        assert db.session.get(ProvinceRuleRow, "浙江").required_materials == ["verification_photo"]
+
+
 @pytest.mark.parametrize(("path", "data", "status"), [
     ("/settings/materials/enterprise", {"kinds": ["fax_copy"]}, 422),
     ("/settings/materials/enterprise", {"kinds": ["uscc_certificate\x00"]}, 422),

@@ -105,7 +105,8 @@ def province(province: str):
             province, _actor(), sms_required_from=form.sms_required_from.data, sms_never=form.sms_never.data,
             bureau_limit_days=form.bureau_limit_days.data, mailing_required=form.mailing_required.data,
             mailing_items=(form.mailing_items.data or "").splitlines(),
-            mailing_address=form.mailing_address.data or "", consistency_required=form.consistency_required.data)
+            mailing_address=form.mailing_address.data or "", consistency_required=form.consistency_required.data,
+            required_materials=form.required_materials.data or [])
     except (Invalid, NotFound) as exc:
         return _service_refused("provinces", exc, province)
     return _done(f"{province}的规则已保存（重新计算了 {changed} 个订单）", "provinces")

@@ -496,14 +496,17 @@ def product(body: dict, ctx: CheckContext) -> list[Finding]:
 
 @check("materials")
 def materials(body: dict, ctx: CheckContext) -> list[Finding]:
-    """Every kind of material the subject type requires, and an authorisation letter when the
-    website's principal is not the legal representative (no files at all: see ``prechecks``)."""
+    """Every kind of material the subject type and the province require, and an authorisation
+    letter when the website's principal is not the legal representative (no files at all: see
+    ``prechecks``)."""
     uploaded = body.get("materials") or []
     if not uploaded:
         return []
     required = ctx.required_materials
     if required is None:
         required = DEFAULT_REQUIRED.get(get_path(body, "subject.type") or "", ())
+    if ctx.province and ctx.province.required_materials:  # what this province's bureau adds
+        required = tuple(dict.fromkeys((*required, *ctx.province.required_materials)))
     missing = missing_materials(tuple(required), uploaded, principal=get_path(body, "principal.name") or "",
                                 legal_representative=get_path(body, "subject.legal_representative") or "")
     out = []

@@ -31,6 +31,8 @@ class ProvinceRule:
     mailing_items: tuple[str, ...] = field(default=DEFAULT_MAIL_ITEMS)
     mailing_address: str = ""
     consistency_required: bool = False
+    #: Material kinds this province's bureau requires of every subject, beyond those its type needs.
+    required_materials: tuple[str, ...] = ()
 
     def sms_required_for(self, submitted_on: date) -> bool:
         """Whether an order submitted on this (Asia/Shanghai) date needs SMS verification."""

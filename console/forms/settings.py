@@ -36,6 +36,8 @@ class ProvinceRuleForm(Form):
     mailing_address = StringField("邮寄地址", validators=[Length(max=300)])
     mailing_items = TextAreaField("邮寄资料清单", validators=[Length(max=2000)])
     consistency_required = BooleanField("接入前后信息须保持一致", false_values=("", "n", "false"))
+    required_materials = SelectMultipleField("本省另需上传的资料", choices=options(list(MATERIAL_KINDS.items())),
+                                             validate_choice=True)
 
 
 class CalendarOverrideForm(Form):

@@ -73,7 +73,8 @@ def set_sla(stage: str, limit: int, unit: str, actor: Actor) -> int:
 
 def set_province_rule(province: str, actor: Actor, *, sms_required_from: date | None, sms_never: bool,
                       bureau_limit_days: int | None, mailing_required: bool, mailing_items: list[str],
-                      mailing_address: str, consistency_required: bool) -> int:
+                      mailing_address: str, consistency_required: bool,
+                      required_materials: list[str] | None = None) -> int:
     if province not in PROVINCES:
         raise NotFound("省份不存在")
     if bureau_limit_days is not None and not 1 <= bureau_limit_days <= 60:
@@ -86,12 +87,14 @@ def set_province_rule(province: str, actor: Actor, *, sms_required_from: date | 
         row.sms_required_from, row.sms_never = sms_required_from, sms_never
         row.bureau_limit_days, row.mailing_required, row.mailing_items = bureau_limit_days, mailing_required, items
         row.mailing_address, row.consistency_required = mailing_address.strip()[:300], consistency_required
+        row.required_materials = [k for k in dict.fromkeys(required_materials or []) if k in MATERIAL_KINDS]
         row.updated_at, row.updated_by = utcnow(), actor.user_id
         db.session.add(row)
         db.session.flush()
         audit("settings.province", actor_id=actor.user_id, target=province,
               detail={"sms_from": str(sms_required_from), "sms_never": sms_never, "bureau_limit": bureau_limit_days,
-                      "mailing": mailing_required, "consistency": consistency_required})
+                      "mailing": mailing_required, "consistency": consistency_required,
+                      "materials": row.required_materials})
         return recompute_due(states={State.BUREAU_REVIEW.value}, province=province)
 
 

@@ -32,6 +32,7 @@ def _apply(base: ProvinceRule, row: ProvinceRuleRow | None) -> ProvinceRule:
         mailing_items=tuple(row.mailing_items or base.mailing_items),
         mailing_address=row.mailing_address,
         consistency_required=row.consistency_required,
+        required_materials=tuple(row.required_materials or ()),
     )
 
 
