@@ -102,9 +102,13 @@ class Order(db.Model):
         Index("ix_orders_queue_urgency", "queue", "due_at", "stage_entered_at", "id"),
         Index("ix_orders_queue_province_urgency", "queue", "province", "due_at", "stage_entered_at", "id"),
         Index("ix_orders_assignee_queue_urgency", "assignee_id", "queue", "due_at", "stage_entered_at", "id"),
-        # Open orders only, with every column the counts need (nav badges, /metrics, the board):
-        # their GROUP BY is an index-only scan over open orders, however many are closed.
-        Index("ix_orders_open_work", "queue", "state", "assignee_id", "due_at", "due_soon_at", "stage_entered_at",
+        # The supervisors' board (console.services.supervision.board), open orders only: overdue
+        # and due-soon per person as index-only ranges, the oldest per person and state as probes.
+        Index("ix_orders_open_due", "due_at", "assignee_id",
+              postgresql_where=text("queue IS NOT NULL"), sqlite_where=text("queue IS NOT NULL")),
+        Index("ix_orders_open_soon", "due_soon_at", "due_at", "assignee_id",
+              postgresql_where=text("queue IS NOT NULL"), sqlite_where=text("queue IS NOT NULL")),
+        Index("ix_orders_open_age", "state", "assignee_id", "stage_entered_at",
               postgresql_where=text("queue IS NOT NULL"), sqlite_where=text("queue IS NOT NULL")),
         # The oldest unclaimed order of a queue (/metrics): one probe of this partial index.
         Index("ix_orders_unclaimed_age", "queue", "stage_entered_at",

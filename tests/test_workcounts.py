@@ -143,3 +143,36 @@ def test_metrics_read_the_counters(app, users):
         orders.claim(old, actor(app, users["alice"]))
         after = monitoring.snapshot(now)["per_queue"]["initial-review"]
         assert after["unclaimed"] == 1 and after["oldest_unclaimed_age"] < timedelta(days=2).total_seconds()
+
+
+def test_the_board_equals_a_count_of_every_open_order(app, users):
+    """The board's figures per person (open per queue, overdue, due soon, oldest) against the same
+    figures computed from every open order in Python."""
+    from console.domain.workflow import QUEUE_STATES
+
+    portal, alice = Actor.portal("t"), actor(app, users["alice"])
+    with app.app_context():
+        made = [orders.submit(order_body(submitted_at=at), portal)[0].order_no
+                for at in ("2018-09-09T10:00:00+08:00", "2018-09-10T10:00:00+08:00", None, None)]
+        orders.claim(made[0], alice)
+        orders.claim(made[2], alice)
+        orders.decide(made[3], Action.APPROVE, actor(app, users["carol"]), expected_version=v(app, made[3]))
+        fresh = orders.get_order(made[2])
+        now = fresh.due_soon_at + timedelta(minutes=1)  # the fresh orders are due soon, the old overdue
+        people, pool, total = supervision.board(now=now)
+        expected: dict = {}
+        for o in db.session.scalars(select(Order).where(Order.queue.is_not(None))):
+            figures = expected.setdefault(o.assignee_id, {"queues": dict.fromkeys(QUEUE_STATES, 0), "overdue": 0,
+                                                          "due_soon": 0, "oldest": None})
+            figures["queues"][o.queue] += 1
+            figures["overdue"] += o.due_at is not None and o.due_at < now
+            figures["due_soon"] += o.due_soon_at is not None and o.due_soon_at <= now <= o.due_at
+            if figures["oldest"] is None or o.stage_entered_at < figures["oldest"]:
+                figures["oldest"] = o.stage_entered_at
+        shown = {r.user_id: r for r in people if r.open} | {None: pool}
+        assert set(shown) == set(expected)
+        for who, figures in expected.items():
+            row = shown[who]
+            assert (row.queues, row.overdue, row.due_soon, row.oldest) == \
+                (figures["queues"], figures["overdue"], figures["due_soon"], figures["oldest"]), who
+        assert total.open == 4 and total.overdue == 2 and total.due_soon >= 1

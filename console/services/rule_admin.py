@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from console.database import write_transaction
 from console.domain.calendar import package_has_year, utcnow
@@ -28,6 +28,7 @@ from console.models import (
     RejectionReason,
     SlaLimitRow,
 )
+from console.services import workcounts
 from console.services.actors import Actor
 from console.services.audit import audit
 from console.services.errors import Invalid, NotFound
@@ -192,9 +193,9 @@ def recent_overrides(limit: int = 200) -> list[CalendarOverride]:
 
 
 def open_timed_count() -> int:
-    """Open orders whose deadlines a calendar or rule change recomputes (the open-work index)."""
-    return db.session.scalar(select(func.count()).select_from(Order).where(
-        Order.queue.is_not(None), Order.state.in_([s.value for s in TIMED_STATES]))) or 0
+    """Open orders whose deadlines a calendar or rule change recomputes (the open-work counters)."""
+    timed = {s.value for s in TIMED_STATES}
+    return sum(n for _queue, state, _assignee, n in workcounts.open_counts() if state in timed)
 
 
 def set_material_rule(subject_type: str, kinds: list[str], actor: Actor) -> None:

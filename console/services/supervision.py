@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, insert, select
+from sqlalchemy import case, func, insert, select
 
 from console.database import write_transaction
 from console.domain.calendar import SHANGHAI, to_local, utcnow
 from console.domain.roles import Role
 from console.domain.text import MAX_INT
-from console.domain.workflow import DECISIONS, QUEUE_OF, QUEUE_STATES, WORKED_STATES
+from console.domain.workflow import DECISIONS, QUEUE_STATES, WORKED_STATES
 from console.extensions import db
 from console.models import Absence, Alert, Order, OrderEvent, User
+from console.services import workcounts
 from console.services.actors import Actor
 from console.services.errors import Invalid, NotFound
 from console.services.order_writes import bump_many, record_many
@@ -47,7 +48,9 @@ def _day_start(now: datetime, days_back: int = 0) -> datetime:
 
 
 def board(*, now: datetime | None = None) -> tuple[list[Row], Row, Row]:
-    """Per specialist, the unassigned pool, and totals: two grouped queries and one for people."""
+    """Per specialist, the unassigned pool, and totals. Nothing here reads every open order: the
+    counts are the open-work counters, overdue and due-soon figures index ranges of those orders,
+    the oldest order one index probe per (person, state)."""
     now = now or utcnow()
     people = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.role, User.display_name)).all()
     today = to_local(now).date()
@@ -56,26 +59,15 @@ def board(*, now: datetime | None = None) -> tuple[list[Row], Row, Row]:
     rows = {u.id: Row(u.id, u.display_name, u.role, absences.get(u.id)) for u in people if u.role != Role.ADMIN}
     pool = Row(None, "未领取")
     total = Row(None, "合计")
-    grouped = db.session.execute(
-        # count(*), not count(id): every column read is in ix_orders_open_work (index-only scan)
-        select(Order.assignee_id, Order.state, func.count(),
-               func.sum(case((Order.due_at < now, 1), else_=0)),
-               func.sum(case((and_(Order.due_soon_at <= now, Order.due_at >= now), 1), else_=0)),
-               func.min(Order.stage_entered_at))
-        .where(Order.queue.is_not(None))  # open orders: an index-only scan (ix_orders_open_work)
-        .group_by(Order.assignee_id, Order.state)
-    ).all()
-    for assignee, state, count, overdue, soon, oldest in grouped:
-        targets = [rows.get(assignee) if assignee is not None else pool, total]
-        if assignee is not None and assignee not in rows:
+
+    def row_of(assignee: int | None) -> Row:
+        if assignee is None:
+            return pool
+        if assignee not in rows:
             rows[assignee] = Row(assignee, f"#{assignee}")
-            targets[0] = rows[assignee]
-        for row in targets:
-            row.queues[QUEUE_OF[state]] += count
-            row.overdue += int(overdue or 0)
-            row.due_soon += int(soon or 0)
-            if oldest is not None and (row.oldest is None or oldest < row.oldest):
-                row.oldest = oldest
+        return rows[assignee]
+
+    _add_open_work(row_of, total, now)
     week_start = _day_start(now, to_local(now).weekday())
     decided = db.session.execute(
         select(OrderEvent.actor_id, func.sum(case((OrderEvent.at >= _day_start(now), 1), else_=0)), func.count())
@@ -88,6 +80,37 @@ def board(*, now: datetime | None = None) -> tuple[list[Row], Row, Row]:
                 row.decisions_today += int(today_count or 0)
                 row.decisions_week += int(week_count or 0)
     return list(rows.values()), pool, total
+
+
+def _add_open_work(row_of, total: Row, now: datetime) -> None:
+    """Open orders, overdue, due soon and the oldest per person (and in the total)."""
+    # Open orders per person and state: the trigger-kept counters (constant in the table's size).
+    keys = []
+    for queue, state, assignee, count in workcounts.open_counts():
+        keys.append((state, assignee))
+        for row in (row_of(assignee), total):
+            row.queues[queue] += count
+    # Overdue and due soon per person: index-only ranges of the overdue and due-soon orders
+    # (ix_orders_open_due, ix_orders_open_soon), as long as those lists, not the table.
+    overdue = select(Order.assignee_id, func.count()).where(Order.queue.is_not(None), Order.due_at < now)
+    soon = select(Order.assignee_id, func.count()).where(Order.queue.is_not(None), Order.due_soon_at <= now,
+                                                          Order.due_at >= now)
+    for attribute, query in (("overdue", overdue), ("due_soon", soon)):
+        for assignee, count in db.session.execute(query.group_by(Order.assignee_id)).all():
+            for row in (row_of(assignee), total):
+                setattr(row, attribute, getattr(row, attribute) + int(count))
+    # The oldest order per person and state: one probe of ix_orders_open_age per counter key.
+    for start in range(0, len(keys), 100):
+        chunk = keys[start:start + 100]
+        oldest = db.session.execute(select(*(
+            select(func.min(Order.stage_entered_at)).where(
+                Order.queue.is_not(None), Order.state == state,
+                Order.assignee_id.is_(None) if assignee is None else Order.assignee_id == assignee).scalar_subquery()
+            for state, assignee in chunk))).one()
+        for (_state, assignee), at in zip(chunk, oldest, strict=True):
+            for row in (row_of(assignee), total):
+                if at is not None and (row.oldest is None or at < row.oldest):
+                    row.oldest = at
 
 
 # --- reassignment ------------------------------------------------------------------------------
