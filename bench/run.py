@@ -143,7 +143,12 @@ def main() -> int:
     parser.add_argument("--json", default=None, help="write the figures here")
     parser.add_argument("--requests", type=int, default=50, help="requests per measured figure")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--compare", nargs=2, metavar=("SMALL.json", "LARGE.json"),
+                        help="no run: print two runs' p95 side by side with their ratio (e.g. 100k and 1M)")
     args = parser.parse_args()
+    if args.compare:
+        compare(*(json.loads(Path(name).read_text()) for name in args.compare))
+        return 0
     rng = random.Random(args.seed)
     url = fresh_database(args.database)
     app = create_app({"MODE": "testing", "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
@@ -203,6 +208,8 @@ def main() -> int:
         "stats_csv": lambda: boss.get("/supervisor/stats.csv"),
         "metrics": lambda: client.get("/metrics"),
         "readyz": lambda: client.get("/readyz"),
+        "alert_badge": lambda: client.get("/alerts/badge", headers=htmx),
+        "alerts": lambda: boss.get("/alerts"),
     }
 
     def baseline():
@@ -317,20 +324,41 @@ def main() -> int:
     return 0
 
 
+def compare(small: dict, large: dict) -> None:
+    """Each page's p50 / p95 in two runs and their ratios (issue 14: ≤ 50 ms, ≤ 1.3×). Two runs made
+    one after the other on a shared 2-core machine drift, so the p50 ratio is also given divided by
+    the p50 ratio of /readyz, whose work is constant by construction (three one-row reads): what is
+    left is the page's own growth with the table."""
+    drift = large["readyz_p50_ms"] / small["readyz_p50_ms"]
+    print(f"/readyz p50 {small['readyz_p50_ms']} -> {large['readyz_p50_ms']} ms: the machine's drift {drift:.2f}×")
+    print(f"{'figure':<36}{small['orders']:>10,} p50 / p95{large['orders']:>12,} p50 / p95"
+          f"{'p95 ratio':>10}{'p50 ratio':>10}{'/ drift':>9}")
+    for label, key in ROWS:
+        if f"{key}_p95_ms" in small and f"{key}_p95_ms" in large:
+            a, b = small[f"{key}_p95_ms"], large[f"{key}_p95_ms"]
+            m, n = small[f"{key}_p50_ms"], large[f"{key}_p50_ms"]
+            print(f"{label:<36}{m:>10} / {a:<8}{n:>10} / {b:<8}{b / a if a else 0:>9.2f}×{n / m if m else 0:>9.2f}×"
+                  f"{(n / m if m else 0) / drift:>8.2f}×")
+
+
+ROWS = [
+    ("queue page, full", "queue_full"), ("queue page, fragment", "queue_fragment"),
+    ("deep page, full", "queue_deep_full"), ("deep page, fragment", "queue_deep_fragment"),
+    ("search term", "queue_search"), ("province filter", "queue_province"),
+    ("mailing queue", "queue_mailing"), ("bureau queue", "queue_bureau"),
+    ("nav counts (polled)", "counts"), ("/metrics scrape", "metrics"), ("/readyz", "readyz"),
+    ("search: order number", "search_order_no"), ("search: phone", "search_phone"),
+    ("search: domain", "search_domain"), ("search: certificate no.", "search_cert"),
+    ("search: filing number", "search_filing"), ("search: name fragment", "search_fragment"),
+    ("supervisors' board", "supervisor_board"), ("statistics CSV", "stats_csv"),
+    ("alert badge (polled)", "alert_badge"), ("alerts page", "alerts"),
+    ("baseline (SQL + minimal template)", "baseline"), ("workspace", "workspace"), ("claim", "claim"),
+    ("approve", "approve"), ("sweep, nothing new", "sweep_empty"),
+]
+
+
 def report(r: dict) -> None:
-    rows = [
-        ("queue page, full", "queue_full"), ("queue page, fragment", "queue_fragment"),
-        ("deep page, full", "queue_deep_full"), ("deep page, fragment", "queue_deep_fragment"),
-        ("search term", "queue_search"), ("province filter", "queue_province"),
-        ("mailing queue", "queue_mailing"), ("bureau queue", "queue_bureau"),
-        ("nav counts (polled)", "counts"), ("/metrics scrape", "metrics"), ("/readyz", "readyz"),
-        ("search: order number", "search_order_no"), ("search: phone", "search_phone"),
-        ("search: domain", "search_domain"), ("search: certificate no.", "search_cert"),
-        ("search: filing number", "search_filing"), ("search: name fragment", "search_fragment"),
-        ("supervisors' board", "supervisor_board"), ("statistics CSV", "stats_csv"),
-        ("baseline (SQL + minimal template)", "baseline"), ("workspace", "workspace"), ("claim", "claim"),
-        ("approve", "approve"), ("sweep, nothing new", "sweep_empty"),
-    ]
+    rows = ROWS
     print(f"\n{'figure':<36}{'p50 ms':>10}{'p95 ms':>10}{'stmts':>8}{'bytes':>10}")
     for label, key in rows:
         print(f"{label:<36}{r.get(key + '_p50_ms', ''):>10}{r.get(key + '_p95_ms', ''):>10}"
