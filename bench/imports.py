@@ -24,6 +24,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, insert, select, text
 
 from bench.run import PASSWORD, fresh_database, login, percentile
+from bench.webhooks import order_row
 from console import create_app
 from console.extensions import db
 from console.models import Order, User
@@ -39,18 +40,10 @@ def bureau_orders(app, count: int) -> list[tuple[str, str]]:
     with app.app_context():
         values = deadline_values("浙江", "bureau_review", now, load_rules())
         for start in range(0, count, 2000):
-            rows = [{"order_no": f"IM{i:09d}", "kind": "new_access", "state": "bureau_review", "queue": "bureau",
-                     "province": "浙江", "version": 3, "submitted_at": now, "first_submitted_at": now, "created_at": now,
-                     "updated_at": now, "stage_entered_at": now, **values, "intake_hash": "x" * 64,
-                     "submission_hash": "x" * 64, "submission_round": 1, "subject_type": "enterprise",
-                     "subject_name": "杭州云栈科技有限公司", "subject_cert_type": "uscc",
-                     "subject_cert_number": f"9133010600{i:08d}", "cert_province": "浙江", "cert_detail": "文三路90号",
-                     "mail_province": "浙江", "mail_detail": "文三路90号", "website_name": "云栈科技官网",
-                     "subject_filing_number": f"浙ICP备{20000000 + i}号",
-                     "website_filing_number": f"浙ICP备{20000000 + i}号-1",
-                     "principal_name": "张伟", "principal_id_type": "resident_id",
-                     "principal_id_number": "330106199003071236", "principal_mobile": "13800138000",
-                     "findings": [], "original_filing": {}, "event_seq": 0}
+            rows = [order_row(f"IM{i:09d}", "bureau_review", now, values, version=3,
+                              subject_cert_number=f"9133010600{i:08d}",  # one subject per order, as in life
+                              subject_filing_number=f"浙ICP备{20000000 + i}号",
+                              website_filing_number=f"浙ICP备{20000000 + i}号-1")
                     for i in range(start, min(count, start + 2000))]
             db.session.execute(insert(Order), rows)
             db.session.commit()

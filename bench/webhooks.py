@@ -23,6 +23,7 @@ from sqlalchemy import func, insert, select, text
 
 from bench.run import fresh_database
 from console import create_app
+from console.domain.workflow import queue_of
 from console.extensions import db
 from console.models import Order, OutboxEvent, WebhookDelivery
 from console.services import webhooks
@@ -31,21 +32,26 @@ from console.services.rules import load_rules
 from tests.receiver import Receiver
 
 
+def order_row(order_no: str, state: str, now: datetime, deadlines: dict, **changes) -> dict:
+    """A minimal valid order row for the benches that insert orders straight into the table
+    (this one and bench/imports.py); ``changes`` override any column."""
+    return {"order_no": order_no, "kind": "new_access", "state": state, "queue": queue_of(state), "province": "浙江",
+            "version": 1, "submitted_at": now, "first_submitted_at": now, "created_at": now, "updated_at": now,
+            "stage_entered_at": now, **deadlines, "intake_hash": "x" * 64, "submission_hash": "x" * 64,
+            "submission_round": 1, "subject_type": "enterprise", "subject_name": "杭州云栈科技有限公司",
+            "subject_cert_type": "uscc", "subject_cert_number": "91330106MA2B3C4D5D", "cert_province": "浙江",
+            "cert_detail": "文三路90号", "mail_province": "浙江", "mail_detail": "文三路90号",
+            "website_name": "云栈科技官网", "principal_name": "张伟", "principal_id_type": "resident_id",
+            "principal_id_number": "330106199003071236", "principal_mobile": "13800138000", "findings": [],
+            "original_filing": {}, "event_seq": 0, **changes}
+
+
 def queue_events(app, count: int) -> None:
     now = datetime.now(UTC)
     with app.app_context():
         values = deadline_values("浙江", "initial_review", now, load_rules())
         for start in range(0, count, 2000):
-            rows = [{"order_no": f"WH{i:09d}", "kind": "new_access", "state": "initial_review", "queue": "initial-review",
-                     "province": "浙江", "version": 1, "submitted_at": now, "first_submitted_at": now, "created_at": now,
-                     "updated_at": now, "stage_entered_at": now, **values, "intake_hash": "x" * 64,
-                     "submission_hash": "x" * 64, "submission_round": 1, "subject_type": "enterprise",
-                     "subject_name": "杭州云栈科技有限公司", "subject_cert_type": "uscc",
-                     "subject_cert_number": "91330106MA2B3C4D5D", "cert_province": "浙江", "cert_detail": "文三路90号",
-                     "mail_province": "浙江", "mail_detail": "文三路90号", "website_name": "云栈科技官网",
-                     "principal_name": "张伟", "principal_id_type": "resident_id",
-                     "principal_id_number": "330106199003071236", "principal_mobile": "13800138000",
-                     "findings": [], "original_filing": {}, "event_seq": 1}
+            rows = [order_row(f"WH{i:09d}", "initial_review", now, values, event_seq=1)
                     for i in range(start, min(count, start + 2000))]
             ids = db.session.execute(insert(Order).returning(Order.id, Order.order_no), rows).all()
             db.session.execute(insert(OutboxEvent), [

@@ -13,7 +13,7 @@ writes ``HX-*`` headers:
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template
+from flask import Response, flash, redirect, render_template
 from htmx_flask import make_response as hx_response
 from htmx_flask import request
 
@@ -74,3 +74,8 @@ def refresh(target: str):
 def unauthorised(body: str, status: int, login_url: str):
     """A signed-out htmx request: the login page replaces the whole page, not a fragment."""
     return _vary(hx_response(body, status, redirect=login_url))
+
+
+def csv_download(data: bytes, filename: str) -> Response:
+    """A CSV file (already encoded, see console.services.csvout) offered as a download."""
+    return Response(data, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"})

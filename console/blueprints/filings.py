@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from console.auth import requires
 from console.forms import add_errors
 from console.forms.auth import EmptyForm
 from console.forms.stages import RegistryImportForm
-from console.responses import go, respond
+from console.responses import csv_download, go, respond
 from console.services import filings
 from console.services.actors import Actor
 from console.services.errors import Invalid
@@ -78,12 +78,10 @@ def apply(import_id: int):
 @requires("manage_registry")
 def failures(import_id: int):
     batch = filings.get_import(import_id)
-    return Response(filings.failures_csv(batch), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=filings-{import_id}-failures.csv"})
+    return csv_download(filings.failures_csv(batch), f"filings-{import_id}-failures.csv")
 
 
 @bp.get("/template.csv")
 @requires("manage_registry")
 def template():
-    return Response(filings.template_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=filings-template.csv"})
+    return csv_download(filings.template_csv(), "filings-template.csv")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from console.auth import requires
 from console.forms import add_errors
 from console.forms.auth import EmptyForm
 from console.forms.stages import ImportForm
-from console.responses import go, partial, refresh, respond, wants_fragment
+from console.responses import csv_download, go, partial, refresh, respond, wants_fragment
 from console.services import imports
 from console.services.actors import Actor
 from console.services.errors import Invalid
@@ -82,13 +82,11 @@ def progress(import_id: int):
 def failures(import_id: int):
     """The rows that failed, with why, as CSV (UTF-8 with BOM for Excel)."""
     batch = imports.get_import(import_id)
-    return Response(imports.failures_csv(batch), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=import-{import_id}-failures.csv"})
+    return csv_download(imports.failures_csv(batch), f"import-{import_id}-failures.csv")
 
 
 @bp.get("/template.csv")
 @requires("supervise")
 def template():
     """An example file with the expected columns."""
-    return Response(imports.template_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=bureau-results-template.csv"})
+    return csv_download(imports.template_csv(), "bureau-results-template.csv")

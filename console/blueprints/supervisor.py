@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, session, url_for
+from flask import Blueprint, abort, session, url_for
 from flask_login import current_user
 
 from console.auth import requires
@@ -14,7 +14,7 @@ from console.forms import field_errors
 from console.forms.auth import EmptyForm
 from console.forms.queues import QueueFilterForm
 from console.forms.supervisor import AbsenceForm, ReassignForm, ReleaseForm, UndoMoveForm
-from console.responses import go, respond
+from console.responses import csv_download, go, respond
 from console.safe_redirect import safe_next
 from console.services import stats, supervision
 from console.services.actors import Actor
@@ -45,8 +45,7 @@ def board():
 @requires("supervise")
 def stats_csv():
     """The numbers behind the charts."""
-    return Response(stats.statistics_csv(stats.current_statistics()), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=console-statistics.csv"})
+    return csv_download(stats.statistics_csv(stats.current_statistics()), "console-statistics.csv")
 
 
 def _said(errors: dict[str, list[str]]) -> str:

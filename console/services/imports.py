@@ -160,7 +160,7 @@ def _judge(row: dict, order: Order | None, seen: set[str]) -> tuple[str, str, st
 
 
 #: What judging a row reads of its order (a preview of 10,000 rows loads no more than this).
-JUDGED_COLUMNS = (Order.order_no, Order.state, Order.version, Order.province, Order.result_filing_number,
+JUDGED_COLUMNS = (Order.order_no, Order.state, Order.province, Order.result_filing_number,
                   Order.website_filing_number, Order.original_filing)
 
 

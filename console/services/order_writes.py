@@ -3,7 +3,7 @@
 Two guarantees of the design live in this module and nowhere else:
 
 * **Optimistic locking.** Every change of an order is one conditional ``UPDATE`` that bumps
-  ``version`` (``_bumping``, the only place the version is incremented). A staff member's change
+  ``version`` (``_bumped``, the only place the version is incremented). A staff member's change
   carries the version they saw; a stale one raises ``Conflict`` (409) and changes nothing.
 * **History.** Every change is recorded in the append-only ``order_events`` table, in the same
   transaction (``record`` and ``record_many``).
@@ -84,10 +84,16 @@ def load_for_change(order_no: str, actor: Actor, expected_version: int | None,
 
 # --- the compare-and-bump -------------------------------------------------------------------------
 
+def _bumped(now: datetime) -> dict:
+    """What every change of an order also writes: the version goes up by one (the only place it
+    does), and the time of the change."""
+    return {"version": Order.version + 1, "updated_at": now}
+
+
 def _bumping(conditions: Sequence[ColumnElement], now: datetime, values: dict):
-    """The only statement that changes orders: the conditions hold, the version goes up by one."""
+    """The statement that changes one order: the conditions hold, the version goes up by one."""
     return (update(Order).where(*conditions)
-            .values(version=Order.version + 1, updated_at=now, **values)
+            .values(**_bumped(now), **values)
             .execution_options(synchronize_session=False))
 
 
@@ -105,14 +111,15 @@ def try_bump(order: Order, now: datetime, *, expected_version: int | None = None
             db.session.refresh(order)
         return changed
     # The row was at the version this object was read at and every value is plain, so the row now
-    # holds the object's values plus these — except the bookkeeping columns that change without a
-    # version (the sweep's deadlines and next look), which the UPDATE returns. No read-back of the
-    # whole row: an import applies thousands of changes in a row.
-    written = db.session.execute(_bumping(conditions, now, values).returning(*_UNVERSIONED)).first()
+    # holds the object's values plus these — except the version and the bookkeeping columns that
+    # change without one (the sweep's deadlines and next look), which the UPDATE returns. No
+    # read-back of the whole row: an import applies thousands of changes in a row.
+    written = db.session.execute(_bumping(conditions, now, values)
+                                 .returning(Order.version, Order.updated_at, *_UNVERSIONED)).first()
     if written is None:
         return False
     db.session.flush()
-    for key, value in {**values, **written._asdict(), "version": expected_version + 1, "updated_at": now}.items():
+    for key, value in {**values, **written._asdict()}.items():
         set_committed_value(order, key, value)
     return True
 
@@ -248,7 +255,7 @@ def move_many(moves: Sequence[tuple[Order, dict, str]], action: Action, actor: A
             new["closed_at"] = now
         new.update(values)
         types = outbox.types_for(action.value, from_state, target.value, reasons)
-        params = {**new, "version": order.version + 1, "updated_at": now, "event_seq": order.event_seq + len(types)}
+        params = {**new, "event_seq": order.event_seq + len(types)}
         updates.setdefault(tuple(sorted(params)), []).append(
             {"_id": order.id, "_version": order.version, "_from": from_state, **params})
         first_sequence = order.event_seq + 1
@@ -265,9 +272,11 @@ def move_many(moves: Sequence[tuple[Order, dict, str]], action: Action, actor: A
         changed += db.session.execute(
             update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"),
                                 table.c.state == bindparam("_from"))
-            .values({key: bindparam(key) for key in keys}), rows).rowcount
+            .values({**{key: bindparam(key) for key in keys}, **_bumped(now)}), rows).rowcount
     if changed != len(moves):
         raise Conflict(STALE_MESSAGE, stale=True)
+    for order, _values, _note in moves:  # read again if anyone asks (the database bumped them)
+        db.session.expire(order, ["version", "updated_at"])
     db.session.execute(insert(OrderEvent), events)
     if outbox_rows:
         db.session.execute(insert(OutboxEvent), outbox_rows)
