@@ -88,14 +88,20 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the database as it is (seeded by an earlier run of this script)")
     args = parser.parse_args()
     url = fresh_database(args.database)
     app = create_app({"MODE": "testing", "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-    with app.app_context():
-        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        db.session.commit()
-        upgrade(directory=app.extensions["migrate"].directory)
-    seed(app, args.orders, random.Random(7))
+    if args.reuse:
+        with app.app_context():
+            args.orders = db.session.scalar(text("SELECT count(*) FROM orders"))
+    else:
+        with app.app_context():
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+            upgrade(directory=app.extensions["migrate"].directory)
+        seed(app, args.orders, random.Random(7))
     with app.app_context():
         db.engine.dispose()
     port = free_port()

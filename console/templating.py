@@ -81,12 +81,15 @@ def pending_undo() -> dict | None:
 
 
 def init_app(app: Flask) -> None:
+    from console.rowcache import queue_rows  # the row cache formats with time_left, above
+
     app.jinja_env.trim_blocks = True  # less whitespace in every page and fragment
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["deadline"] = deadline
     app.jinja_env.globals.update(
         time_left=time_left,
+        queue_rows=queue_rows,
         can=can,
         csrf_token=generate_csrf,
         State=State,

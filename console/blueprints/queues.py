@@ -30,12 +30,16 @@ QUEUES = {
 }
 
 
+_KINDS = {k.value: k.label for k in Kind}
+_STATES = {s.value: s.label for s in State}
+
+
 def row_urls() -> dict:
     """What every row needs, computed once per page (url_for per row is measurably slow)."""
     return {"workspace": url_for("orders.workspace", order_no="X")[:-1],
             "row": url_for("queues.claim", order_no="X")[:-len("X/claim")],
             "me": current_user.id, "supervise": can("supervise"), "couriers": COURIERS,
-            "kinds": {k.value: k.label for k in Kind}, "states": {s.value: s.label for s in State}}
+            "kinds": _KINDS, "states": _STATES}
 
 
 def show_queue(queue: str):
@@ -56,8 +60,11 @@ def show_queue(queue: str):
     if wants_fragment() and etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"', "Vary": "HX-Request"})
     # The workspace links back to the queue as last seen, filters included.
-    session["last_queue"] = url_for(f"queues.{queue.replace('-', '_')}", **form.query_args())
-    session["last_queue_filters"] = {"queue": queue, "args": form.query_args()}  # for 决定后打开下一单
+    # Written only when they change: an unchanged session is not re-signed and re-sent.
+    last = {"queue": queue, "args": form.query_args()}  # for 决定后打开下一单
+    if session.get("last_queue_filters") != last:
+        session["last_queue"] = url_for(f"queues.{queue.replace('-', '_')}", **form.query_args())
+        session["last_queue_filters"] = last
     response = respond("queues/page.html", "queues/_results.html", etag=f'"{etag}"',
                        poll_seconds=current_app.config["QUEUE_POLL_SECONDS"], page_size=queue_service.PAGE_SIZE,
                        **context)

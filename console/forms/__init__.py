@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import HiddenInput, Select
 
 from console.domain.text import CONTROL_MESSAGE, MAX_INT, has_control
 
@@ -75,3 +77,26 @@ def add_errors(form, fields: dict[str, list[str]]) -> None:
             form[key].errors = [*form[key].errors, *messages]
         else:
             form.form_errors.extend(messages)
+
+
+class CachedSelect(Select):
+    """A ``<select>`` rendered once per (field, choices, selection, attributes) in a process.
+
+    The queue filters render four selects on every page load, one with all 34 provinces; WTForms
+    builds each option's attributes afresh (an eighth of a queue page's CPU). The output depends on
+    nothing but the key, so a bounded dict of rendered selects is exact."""
+
+    _rendered: ClassVar[dict] = {}  # shared by every instance: the key names the field
+    capacity = 512
+
+    def __call__(self, field, **kwargs):
+        if any(c.render_kw or c.optgroup for c in field.choices):
+            return super().__call__(field, **kwargs)
+        key = (field.id, field.name, field.data, tuple((c.value, c.label) for c in field.choices),
+               tuple(sorted(kwargs.items())), field.flags.required, field.flags.disabled)
+        html = self._rendered.get(key)
+        if html is None:
+            if len(self._rendered) >= self.capacity:
+                self._rendered.clear()
+            html = self._rendered[key] = super().__call__(field, **kwargs)
+        return html

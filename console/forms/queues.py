@@ -8,7 +8,7 @@ from wtforms.validators import Length, Optional
 from console.domain.order_fields import Kind
 from console.domain.provinces import PROVINCE_NAMES
 from console.domain.workflow import QUEUE_STATES
-from console.forms import Form, options
+from console.forms import CachedSelect, Form, options
 from console.services.queues import QueueFilter
 
 PROVINCE_CHOICES = options([("", "全部省份")] + [(p, p) for p in PROVINCE_NAMES])
@@ -21,12 +21,11 @@ class QueueFilterForm(Form):
         csrf = False
 
     q = StringField("搜索", validators=[Optional(), Length(max=100)])
-    province = SelectField("省份", choices=PROVINCE_CHOICES,
-                           validators=[Optional()])
+    province = SelectField("省份", choices=PROVINCE_CHOICES, validators=[Optional()], widget=CachedSelect())
     kind = SelectField("类型", choices=options([("", "全部类型")] + [(k.value, k.label) for k in Kind]),
-                       validators=[Optional()])
-    state = SelectField("状态", choices=options([("", "全部状态")]), validators=[Optional()])
-    assignee = SelectField("处理人", validators=[Optional()])
+                       validators=[Optional()], widget=CachedSelect())
+    state = SelectField("状态", choices=options([("", "全部状态")]), validators=[Optional()], widget=CachedSelect())
+    assignee = SelectField("处理人", validators=[Optional()], widget=CachedSelect())
     overdue = BooleanField("仅超时")
 
     def __init__(self, queue: str, assignees: list[tuple[str, str]], *args, **kwargs):

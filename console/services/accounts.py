@@ -17,6 +17,7 @@ from console.extensions import db
 from console.models import ApiToken, AuditEntry, LoginAttempt, User
 from console.services.audit import audit
 from console.services.errors import Conflict, Invalid, NotFound, ServiceError
+from console.services.people import forget_staff
 
 #: Failed sign-ins are counted over this window, per (account, address) and per address. There is
 #: deliberately no limit per account alone: that would let anyone lock anyone out (admins too).
@@ -159,6 +160,7 @@ def create_user(username: str, password: str, role: str, *, display_name: str = 
         db.session.add(user)
         db.session.flush()
         audit("user.create", actor_id=actor_id, target=f"user:{username}", detail={"role": role})
+    forget_staff()
     return user
 
 
@@ -180,6 +182,7 @@ def change_role(user_id: int, role: str, *, actor_id: int) -> User:
         user.role = role
         user.session_version += 1  # a changed role takes effect with a new sign-in
         audit("user.role", actor_id=actor_id, target=f"user:{user.username}", detail={"from": old, "to": role})
+    forget_staff()
     return user
 
 
@@ -192,6 +195,7 @@ def set_active(user_id: int, active: bool, *, actor_id: int) -> User:
         user.session_version += 1
         audit("user.activate" if active else "user.deactivate", actor_id=actor_id,
               target=f"user:{user.username}")
+    forget_staff()
     return user
 
 

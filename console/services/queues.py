@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -107,8 +108,9 @@ def queue_page(queue: str, filters: QueueFilter, viewer_id: int, *, cursor: str 
     after = _parse_cursor(cursor)
     if after is not None:
         clauses.append(tuple_(*URGENCY) > tuple_(*after))
-    # Plain rows, not ORM objects: a page of 50 hydrates several times faster.
-    rows = db.session.execute(
+    # Plain rows, not ORM objects: a page of 50 hydrates several times faster; and executed on the
+    # session's connection, as Core, which skips the ORM's result machinery (columns need none).
+    rows = db.session.connection().execute(
         select(Order.id, *ROW_COLUMNS, User.display_name.label("assignee_name"))
         .outerjoin(User, User.id == Order.assignee_id)
         .where(and_(*clauses)).order_by(*URGENCY).limit(limit + 1)
@@ -122,9 +124,10 @@ def queue_page(queue: str, filters: QueueFilter, viewer_id: int, *, cursor: str 
 def page_version(page: QueuePage, matching: int | None, viewer_id: int, bulk: bool) -> str:
     """A short hash of everything a page of a queue shows (rows, more, the matching count): the
     ETag of the live poll, computed from the query's rows before any rendering."""
-    digest = hashlib.blake2b(digest_size=12)
-    digest.update(repr((viewer_id, bulk, matching, page.has_more, [tuple(r) for r in page.rows])).encode())
-    return digest.hexdigest()
+    # pickle, not repr: the same values give the same bytes in every worker, at a tenth of repr's
+    # cost (repr of 50 rows with their datetimes was a tenth of a bare route's time).
+    state = (viewer_id, bulk, matching, page.has_more, [tuple(r) for r in page.rows])
+    return hashlib.blake2b(pickle.dumps(state, protocol=5), digest_size=12).hexdigest()
 
 
 def count_matching(queue: str, filters: QueueFilter, viewer_id: int) -> int:

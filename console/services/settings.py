@@ -1,8 +1,15 @@
-"""Scalar settings with defaults; stored values win. Read once per request."""
+"""Scalar settings with defaults; stored values win.
+
+Every signed-in request reads two of them (the session's idle and absolute limits), so a web process
+keeps what it read for ``TTL_SECONDS``: a poll then costs no statement for them. A change made here
+is seen at once by this process and within ``TTL_SECONDS`` by the others (other gunicorn workers);
+background jobs always read the table."""
 
 from __future__ import annotations
 
-from flask import g, has_request_context
+import time
+
+from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
 from console.database import write_transaction
@@ -31,10 +38,17 @@ def _load() -> dict:
     return values
 
 
+#: How long a web process trusts the settings it read (see the module's docstring).
+TTL_SECONDS = 5.0
+
+
 def all_settings() -> dict:
     if has_request_context():
         if "console_settings" not in g:
-            g.console_settings = _load()
+            kept = current_app.extensions.get("console_settings")
+            if kept is None or kept[0] < time.monotonic():
+                kept = current_app.extensions["console_settings"] = (time.monotonic() + TTL_SECONDS, _load())
+            g.console_settings = kept[1]
         return g.console_settings
     return _load()
 
@@ -63,5 +77,6 @@ def set_settings(values: dict[str, int], *, actor_id: int | None) -> None:
                 row = Setting(key=key)
                 db.session.add(row)
             row.value, row.updated_at, row.updated_by = {"v": value}, utcnow(), actor_id
+    current_app.extensions.pop("console_settings", None)
     if has_request_context():
         g.pop("console_settings", None)
