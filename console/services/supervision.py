@@ -100,12 +100,16 @@ def _add_open_work(row_of, total: Row, now: datetime) -> None:
             for row in (row_of(assignee), total):
                 setattr(row, attribute, getattr(row, attribute) + int(count))
     # The oldest order per person and state: one probe of ix_orders_open_age per counter key.
+    # ORDER BY the index's columns and LIMIT 1, not min(): PostgreSQL turns min() into a probe only
+    # under equalities, and ``assignee_id IS NULL`` is not one, so min() over the unclaimed orders
+    # read all of them (60,000 index entries, 22 ms at 1,000,000 orders; the probe reads one).
     for start in range(0, len(keys), 100):
         chunk = keys[start:start + 100]
         oldest = db.session.execute(select(*(
-            select(func.min(Order.stage_entered_at)).where(
+            select(Order.stage_entered_at).where(
                 Order.queue.is_not(None), Order.state == state,
-                Order.assignee_id.is_(None) if assignee is None else Order.assignee_id == assignee).scalar_subquery()
+                Order.assignee_id.is_(None) if assignee is None else Order.assignee_id == assignee)
+            .order_by(Order.assignee_id, Order.stage_entered_at).limit(1).scalar_subquery()
             for state, assignee in chunk))).one()
         for (_state, assignee), at in zip(chunk, oldest, strict=True):
             for row in (row_of(assignee), total):
