@@ -18,6 +18,7 @@ import os
 import random
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2, help="alternations of baseline and page")
     parser.add_argument("--json", default=None)
     parser.add_argument("--reuse", action="store_true",
                         help="measure the database as it is (seeded by an earlier run of this script)")
@@ -128,16 +130,19 @@ def main() -> None:
         for path in ("/bench/baseline", "/queues/initial-review"):  # warm every worker
             drive(port, cookie, path, 3, args.clients)
         runs = {"baseline": [], "page": []}
-        for _ in range(2):
+        for _ in range(args.rounds):
             runs["baseline"].append(drive(port, cookie, "/bench/baseline", args.seconds, args.clients))
             runs["page"].append(drive(port, cookie, "/queues/initial-review", args.seconds, args.clients))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    baseline = sum(r["rps"] for r in runs["baseline"]) / 2
-    page = sum(r["rps"] for r in runs["page"]) / 2
+    baseline = sum(r["rps"] for r in runs["baseline"]) / args.rounds
+    page = sum(r["rps"] for r in runs["page"]) / args.rounds
+    # each page run against the baseline run just before it: how much the machine moved meanwhile
+    pairs = sorted(p["rps"] / b["rps"] for b, p in zip(runs["baseline"], runs["page"], strict=True))
     result = {"orders": args.orders, "workers": args.workers, "clients": args.clients, "seconds": args.seconds,
               "baseline_rps": round(baseline, 1), "page_rps": round(page, 1), "ratio": round(page / baseline, 3),
+              "pair_ratios": [round(r, 3) for r in pairs], "median_pair_ratio": round(statistics.median(pairs), 3),
               "runs": runs}
     print(json.dumps(result, ensure_ascii=False))
     if args.json:

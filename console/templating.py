@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, session
+from flask import Flask, current_app, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
 from console.auth import can
@@ -69,6 +69,28 @@ def time_left(due_at: datetime | None, entered_at: datetime | None = None, now: 
     return {"text": "剩余 " + text, "tone": tone}
 
 
+def link(endpoint: str, filename: str | None = None) -> str:
+    """``url_for`` of an endpoint without arguments (or a static file), built once per process.
+
+    Every page's shell names about twenty such URLs (navigation, scripts, styles), and url_for
+    costs a few microseconds each; they depend only on the app and where it is mounted. Static
+    files' fingerprints depend on their content, so nothing is kept where it may change (debug)."""
+    app = current_app._get_current_object()
+    key = (request.script_root, endpoint, filename)
+    kept = app.extensions.setdefault("console_links", {})
+    url = kept.get(key)
+    if url is None:
+        url = url_for(endpoint, filename=filename) if filename else url_for(endpoint)
+        if not app.debug:
+            kept[key] = url
+    return url
+
+
+def asset(filename: str) -> str:
+    """A static file's URL (fingerprinted), see ``link``."""
+    return link("static", filename)
+
+
 def pending_undo() -> dict | None:
     """The bulk move this user just made, while it can still be undone (shown once, by base.html)."""
     from console.services.supervision import UNDO_SECONDS  # services import templating helpers
@@ -90,6 +112,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         time_left=time_left,
         queue_rows=queue_rows,
+        link=link,
+        asset=asset,
         can=can,
         csrf_token=generate_csrf,
         State=State,

@@ -50,6 +50,12 @@ class QueuePage:
 #: first out; the id breaks the last ties. The queue indexes end in these columns.
 URGENCY = (Order.due_at, Order.stage_entered_at, Order.id)
 
+#: What a page selects, as the tables' own columns: SQLAlchemy matches a cached statement's result
+#: columns to a new statement's by comparing them, which for the ORM's annotated columns costs a
+#: quarter of the query's time on the Python side (0.22 of 0.88 ms for a page of 50).
+_PAGE_COLUMNS = (*(attribute.property.columns[0] for attribute in (Order.id, *ROW_COLUMNS)),
+                 User.__table__.c.display_name.label("assignee_name"))
+
 
 def _cursor(order) -> str:
     return f"{order.due_at.timestamp():.6f}_{order.stage_entered_at.timestamp():.6f}_{order.id}"
@@ -108,11 +114,10 @@ def queue_page(queue: str, filters: QueueFilter, viewer_id: int, *, cursor: str 
     after = _parse_cursor(cursor)
     if after is not None:
         clauses.append(tuple_(*URGENCY) > tuple_(*after))
-    # Plain rows, not ORM objects: a page of 50 hydrates several times faster; and executed on the
+    # Plain rows, not ORM objects: a page of 50 hydrates several times faster; executed on the
     # session's connection, as Core, which skips the ORM's result machinery (columns need none).
     rows = db.session.connection().execute(
-        select(Order.id, *ROW_COLUMNS, User.display_name.label("assignee_name"))
-        .outerjoin(User, User.id == Order.assignee_id)
+        select(*_PAGE_COLUMNS).select_from(Order.__table__.outerjoin(User.__table__, User.id == Order.assignee_id))
         .where(and_(*clauses)).order_by(*URGENCY).limit(limit + 1)
     ).all()
     has_more = len(rows) > limit
