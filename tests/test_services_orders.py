@@ -189,14 +189,13 @@ def test_a_resubmission_goes_back_to_the_reviewer_who_returned_it(app, users):
 
 @pytest.mark.parametrize("away", ["absent", "deactivated"])
 def test_a_resubmission_goes_to_the_pool_when_the_reviewer_is_away(app, users, away):
-    from datetime import date
-
+    from console.domain.calendar import to_local
     from console.services import accounts, supervision
 
     no = _rejected_by(app, users, "alice")
     with app.app_context():
         if away == "absent":
-            today = date.today()
+            today = to_local(datetime.now(UTC)).date()  # absences are in China's days, not the machine's
             supervision.add_absence(users["alice"], today, today, "休假", actor(app, users["carol"]))
         else:
             accounts.set_active(users["alice"], False, actor_id=users["dave"])

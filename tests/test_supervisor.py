@@ -182,7 +182,7 @@ def test_absences_and_releasing_a_persons_orders(app, users):
     with app.app_context():
         orders.claim(no, actor(app, users["alice"]))
     carol = Browser(app, "carol")
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(UTC).astimezone(SHANGHAI).date().isoformat()  # the board counts in local days
     carol.post("/supervisor/absences", {"user_id": users["alice"], "starts_on": today, "ends_on": today, "note": "年假"})
     assert "休假至" in carol.get("/supervisor").get_data(as_text=True)
     carol.post(f"/supervisor/release/{users['alice']}", {"to": "none"})
@@ -259,3 +259,39 @@ def test_a_row_claimed_by_a_supervisor_keeps_its_bulk_checkbox_and_the_table_sta
     other = submit(app)
     claimed = alice.post(f"/queues/row/{other}/claim", htmx=True).get_data(as_text=True)
     assert 'form="bulk-form"' not in claimed
+
+
+def test_a_statistics_refresh_reads_two_days_and_equals_a_full_count(app, users, monkeypatch):
+    from console.services import stats
+
+    now = datetime.now(UTC)
+    reads = []
+    real = stats._day_details
+    monkeypatch.setattr(stats, "_day_details", lambda since: reads.append(since) or real(since))
+
+    def same(a: dict, b: dict) -> bool:
+        drop = ("computed_at",)
+        return {k: v for k, v in a.items() if k not in drop} == {k: v for k, v in b.items() if k not in drop}
+
+    with app.app_context():
+        def submit_at(moment):
+            orders.submit(order_body(submitted_at=moment - timedelta(minutes=1)), Actor.portal("t"), now=moment)
+
+        for days_ago in (9, 6, 6, 3, 1, 0):
+            submit_at(now - timedelta(days=days_ago))
+        stats.refresh_snapshot(now=now)  # no snapshot yet: thirty days read
+        assert reads[-1].date() == (now.astimezone(SHANGHAI) - timedelta(days=29)).date()
+        submit_at(now)
+        refreshed = stats.refresh_snapshot(now=now)  # ended days reused: yesterday and today read
+        assert reads[-1].date() == (now.astimezone(SHANGHAI) - timedelta(days=1)).date()
+        assert same(refreshed, stats.statistics(now=now)) and refreshed["days"][-1]["intake"] == 2
+        assert sum(d["intake"] for d in refreshed["days"]) == 7
+        # history recorded late, with an earlier time: everything is read again, nothing is missed
+        submit_at(now - timedelta(days=5))
+        late = stats.refresh_snapshot(now=now)
+        assert reads[-1].date() == (now.astimezone(SHANGHAI) - timedelta(days=29)).date()
+        assert same(late, stats.statistics(now=now)) and sum(d["intake"] for d in late["days"]) == 8
+        # the next day: the snapshot's days are reused, shifted by one
+        tomorrow = stats.refresh_snapshot(now=now + timedelta(days=1))  # from the day before the last one
+        assert reads[-1].date() == (now.astimezone(SHANGHAI) - timedelta(days=1)).date()
+        assert same(tomorrow, stats.statistics(now=now + timedelta(days=1)))

@@ -32,33 +32,82 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def statistics(*, days: int = 30, now: datetime | None = None) -> dict:
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+
+
+def _day_details(since: datetime) -> dict[str, dict]:
+    """Per local day from ``since``: intake, decisions, entries into each timed state, and
+    rejection reasons — what the 30-day statistics sum. Keys are ISO dates (they travel in JSON)."""
+    day = _local_day(OrderEvent.at)
+    details: dict[str, dict] = {}
+
+    def slot(value) -> dict:
+        return details.setdefault(_as_date(value).isoformat(),
+                                  {"intake": 0, "decisions": 0, "entries": {}, "reasons": {}})
+
+    for d, intake, decided in db.session.execute(
+            select(day, func.sum(case((OrderEvent.action == "submit", 1), else_=0)),
+                   func.sum(case((OrderEvent.action.in_(DECISIONS), 1), else_=0)))
+            .where(OrderEvent.at >= since, OrderEvent.action.in_(("submit", *DECISIONS))).group_by(day)):
+        slot(d).update(intake=int(intake or 0), decisions=int(decided or 0))
+    for d, state, n in db.session.execute(
+            select(day, OrderEvent.to_state, func.count())
+            .where(OrderEvent.at >= since, OrderEvent.to_state.in_([s.value for s in TIMED_STATES]))
+            .group_by(day, OrderEvent.to_state)):
+        slot(d)["entries"][state] = int(n)
+    for d, reasons in db.session.execute(
+            select(day, OrderEvent.reasons).where(OrderEvent.at >= since,
+                                                  OrderEvent.action.in_(("reject", "mail_fail", "bureau_reject")))):
+        counts = slot(d)["reasons"]
+        for code in reasons or []:
+            counts[code] = counts.get(code, 0) + 1
+    return details
+
+
+def statistics(*, days: int = 30, now: datetime | None = None, previous: dict | None = None) -> dict:
+    """The 30-day statistics. With ``previous`` (the last snapshot's data) the per-day figures of
+    days that had ended two days before it was computed are reused, so a refresh reads two days
+    of history instead of thirty — unless an event was since recorded with an earlier time (then
+    everything is read again). History is append-only, so a day that has ended does not change."""
     now = now or utcnow()
     today = to_local(now).date()
     first = today - timedelta(days=days - 1)
-    since = datetime(first.year, first.month, first.day, tzinfo=SHANGHAI)
-    day = _local_day(OrderEvent.at)
-    per_day = db.session.execute(
-        select(day, func.sum(case((OrderEvent.action == "submit", 1), else_=0)),
-               func.sum(case((OrderEvent.action.in_(DECISIONS), 1), else_=0)))
-        .where(OrderEvent.at >= since, OrderEvent.action.in_(("submit", *DECISIONS)))
-        .group_by(day)
-    ).all()
-    by_day = {_as_date(d): (int(i or 0), int(n or 0)) for d, i, n in per_day}
-    series = [{"day": first + timedelta(days=k), "intake": by_day.get(first + timedelta(days=k), (0, 0))[0],
-               "decisions": by_day.get(first + timedelta(days=k), (0, 0))[1]} for k in range(days)]
+    watermark = db.session.scalar(select(func.max(OrderEvent.id))) or 0
+    reused: dict[str, dict] = {}
+    read_from = first
+    if previous and isinstance(previous.get("detail"), dict) and isinstance(previous.get("watermark"), int):
+        # yesterday is read again too: a transaction that began before midnight may commit after
+        settled = min(date.fromisoformat(previous["today"]), today) - timedelta(days=1)
+        late = db.session.scalar(select(OrderEvent.id).where(OrderEvent.id > previous["watermark"],
+                                                             OrderEvent.at < _midnight(settled)).limit(1))
+        if late is None and settled > first:
+            reused = {d: v for d, v in previous["detail"].items() if first.isoformat() <= d < settled.isoformat()}
+            read_from = settled
+    detail = {**reused, **_day_details(_midnight(read_from))}
+    empty = {"intake": 0, "decisions": 0, "entries": {}, "reasons": {}}
+    series = []
+    for k in range(days):
+        d = first + timedelta(days=k)
+        figures = detail.get(d.isoformat(), empty)
+        series.append({"day": d, "intake": figures["intake"], "decisions": figures["decisions"]})
 
     age_case = case(*[(Order.stage_entered_at > now - timedelta(days=limit), label)
                       for label, limit in AGE_BUCKETS if limit], else_=AGE_BUCKETS[-1][0])
+    # ``queue IS NOT NULL`` (the same orders: an order has a queue exactly while it is in a worked
+    # state) lets PostgreSQL read ix_orders_open_age alone instead of the open orders' rows.
     backlog_rows = dict(db.session.execute(
-        select(age_case, func.count(Order.id)).where(Order.state.in_([s.value for s in WORKED_STATES]))
+        select(age_case, func.count()).where(Order.queue.is_not(None),
+                                             Order.state.in_([s.value for s in WORKED_STATES]))
         .group_by(age_case)).all())
     backlog = [{"label": label, "count": int(backlog_rows.get(label, 0))} for label, _ in AGE_BUCKETS]
 
-    entries = dict(db.session.execute(
-        select(OrderEvent.to_state, func.count()).where(OrderEvent.at >= since,
-                                                        OrderEvent.to_state.in_([s.value for s in TIMED_STATES]))
-        .group_by(OrderEvent.to_state)).all())
+    entries: Counter = Counter()
+    counter: Counter = Counter()
+    for figures in detail.values():
+        entries.update(figures["entries"])
+        counter.update(figures["reasons"])
+    since = _midnight(first)
     breaches = dict(db.session.execute(
         select(Alert.state, func.count()).where(Alert.stage_entered_at >= since,
                                                 Alert.kind.in_(("overdue", "bureau_overdue")))
@@ -69,15 +118,11 @@ def statistics(*, days: int = 30, now: datetime | None = None) -> dict:
            for s in TIMED_STATES if s != State.SMS_VERIFICATION]
     sla.sort(key=lambda r: list(State).index(State(r["state"])))
 
-    counter: Counter = Counter()
-    for (reasons,) in db.session.execute(
-            select(OrderEvent.reasons).where(OrderEvent.at >= since,
-                                             OrderEvent.action.in_(("reject", "mail_fail", "bureau_reject")))):
-        counter.update(reasons or [])
-    top = counter.most_common(8)
+    top = sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:8]
     reasons = [{"code": code, "label": label, "count": n} for (code, n), label in zip(top, labels([c for c, _ in top]),
                                                                                          strict=True)]
-    return {"days": series, "backlog": backlog, "sla": sla, "reasons": reasons, "since": first, "today": today}
+    return {"days": series, "backlog": backlog, "sla": sla, "reasons": reasons, "since": first, "today": today,
+            "detail": {d: v for d, v in detail.items() if d >= first.isoformat()}, "watermark": watermark}
 
 
 def statistics_csv(data: dict) -> bytes:
@@ -108,9 +153,11 @@ def _decode(data: dict) -> dict:
 
 
 def refresh_snapshot(*, now: datetime | None = None) -> dict:
-    """Compute the 30-day statistics and keep them (one row, upserted)."""
+    """Compute the 30-day statistics and keep them (one row, upserted), from the last snapshot's
+    per-day figures where they still hold (see ``statistics``)."""
     now = now or utcnow()
-    data = statistics(now=now)
+    row = db.session.get(Snapshot, SNAPSHOT)
+    data = statistics(now=now, previous=row.data if row is not None and isinstance(row.data, dict) else None)
     # One upsert: two sweeps (or a sweep and a reader) may refresh it at the same moment.
     insert = pg_insert if is_postgres() else sqlite_insert
     stmt = insert(Snapshot).values(name=SNAPSHOT, computed_at=now, data=_encode(data))
