@@ -153,6 +153,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def local_midnight(day: date) -> datetime:
+    """The start of a day in China (Asia/Shanghai), as an aware datetime."""
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI)
+
+
 WEEKDAYS = "一二三四五六日"
 
 

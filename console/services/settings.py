@@ -7,9 +7,7 @@ background jobs always read the table."""
 
 from __future__ import annotations
 
-import time
-
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from sqlalchemy import select
 
 from console.database import write_transaction
@@ -17,6 +15,7 @@ from console.domain.calendar import utcnow
 from console.extensions import db
 from console.models import Setting
 from console.services.errors import Invalid
+from console.services.kept import forget, kept
 
 #: key -> (default, minimum, maximum, 中文 label)
 DEFAULTS: dict[str, tuple[int, int, int, str]] = {
@@ -45,10 +44,7 @@ TTL_SECONDS = 5.0
 def all_settings() -> dict:
     if has_request_context():
         if "console_settings" not in g:
-            kept = current_app.extensions.get("console_settings")
-            if kept is None or kept[0] < time.monotonic():
-                kept = current_app.extensions["console_settings"] = (time.monotonic() + TTL_SECONDS, _load())
-            g.console_settings = kept[1]
+            g.console_settings = kept("console_settings", TTL_SECONDS, _load)
         return g.console_settings
     return _load()
 
@@ -77,6 +73,6 @@ def set_settings(values: dict[str, int], *, actor_id: int | None) -> None:
                 row = Setting(key=key)
                 db.session.add(row)
             row.value, row.updated_at, row.updated_by = {"v": value}, utcnow(), actor_id
-    current_app.extensions.pop("console_settings", None)
+    forget("console_settings")
     if has_request_context():
         g.pop("console_settings", None)

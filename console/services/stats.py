@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import Date as SqlDate
 
 from console.database import is_postgres, write_transaction
-from console.domain.calendar import SHANGHAI, to_local, utcnow
+from console.domain.calendar import local_midnight, to_local, utcnow
 from console.domain.workflow import DECISIONS, TIMED_STATES, WORKED_STATES, State
 from console.extensions import db
 from console.models import Alert, Order, OrderEvent, Snapshot
@@ -32,8 +32,8 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+def _empty_day() -> dict:
+    return {"intake": 0, "decisions": 0, "entries": {}, "reasons": {}}
 
 
 def _day_details(since: datetime) -> dict[str, dict]:
@@ -43,8 +43,7 @@ def _day_details(since: datetime) -> dict[str, dict]:
     details: dict[str, dict] = {}
 
     def slot(value) -> dict:
-        return details.setdefault(_as_date(value).isoformat(),
-                                  {"intake": 0, "decisions": 0, "entries": {}, "reasons": {}})
+        return details.setdefault(_as_date(value).isoformat(), _empty_day())
 
     for d, intake, decided in db.session.execute(
             select(day, func.sum(case((OrderEvent.action == "submit", 1), else_=0)),
@@ -80,12 +79,12 @@ def statistics(*, days: int = 30, now: datetime | None = None, previous: dict | 
         # yesterday is read again too: a transaction that began before midnight may commit after
         settled = min(date.fromisoformat(previous["today"]), today) - timedelta(days=1)
         late = db.session.scalar(select(OrderEvent.id).where(OrderEvent.id > previous["watermark"],
-                                                             OrderEvent.at < _midnight(settled)).limit(1))
+                                                             OrderEvent.at < local_midnight(settled)).limit(1))
         if late is None and settled > first:
             reused = {d: v for d, v in previous["detail"].items() if first.isoformat() <= d < settled.isoformat()}
             read_from = settled
-    detail = {**reused, **_day_details(_midnight(read_from))}
-    empty = {"intake": 0, "decisions": 0, "entries": {}, "reasons": {}}
+    detail = {**reused, **_day_details(local_midnight(read_from))}
+    empty = _empty_day()
     series = []
     for k in range(days):
         d = first + timedelta(days=k)
@@ -107,7 +106,7 @@ def statistics(*, days: int = 30, now: datetime | None = None, previous: dict | 
     for figures in detail.values():
         entries.update(figures["entries"])
         counter.update(figures["reasons"])
-    since = _midnight(first)
+    since = local_midnight(first)
     breaches = dict(db.session.execute(
         select(Alert.state, func.count()).where(Alert.stage_entered_at >= since,
                                                 Alert.kind.in_(("overdue", "bureau_overdue")))

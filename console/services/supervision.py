@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, insert, select
 
 from console.database import write_transaction
-from console.domain.calendar import SHANGHAI, to_local, utcnow
+from console.domain.calendar import local_midnight, to_local, utcnow
 from console.domain.roles import Role
 from console.domain.text import MAX_INT
 from console.domain.workflow import DECISIONS, QUEUE_STATES, WORKED_STATES
@@ -43,8 +43,7 @@ class Row:
 
 
 def _day_start(now: datetime, days_back: int = 0) -> datetime:
-    local = to_local(now).date() - timedelta(days=days_back)
-    return datetime(local.year, local.month, local.day, tzinfo=SHANGHAI)
+    return local_midnight(to_local(now).date() - timedelta(days=days_back))
 
 
 def board(*, now: datetime | None = None) -> tuple[list[Row], Row, Row]:
